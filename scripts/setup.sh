@@ -1,0 +1,38 @@
+#!/bin/bash
+# Install what bondd's lab and tests need on a Debian 12 machine, idempotently:
+# Debian packages (the UML kernel, kmod, iproute2, ping, Python venv support)
+# and a virtualenv in .venv with bondd installed editable plus its test tools.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: run as root (installs Debian packages; the lab kernel needs root)" >&2
+  exit 77
+fi
+
+APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's interpreter, so the lab runs what a Debian 12 server runs.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+stamp=.venv/.bondd-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test]'
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready ($(.venv/bin/python --version), pyroute2 $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("pyroute2"))'))"
