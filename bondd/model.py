@@ -1,0 +1,296 @@
+"""Immutable values shared by the desired side (YAML) and the actual side (kernel).
+
+The planner diffs a `DesiredState` against an `ActualState`, so both use the
+same field names and the kernel's option names (`miimon`, `xmit_hash_policy`)
+with the kernel's canonical values (ints, the sysfs word for enums). Everything
+here is frozen and hashable, so states can be compared, hashed and kept as
+snapshots without defensive copies. Pure: imports nothing from bondd.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+# An option value as the kernel reports it: ints for numbers and booleans,
+# the kernel's word for enums ("active-backup"), a lowercase MAC string, a
+# port id for `primary`, a tuple of address strings for target lists.
+OptionValue = int | str | tuple[str, ...]
+
+
+class BondMode(enum.StrEnum):
+    """Bonding modes, spelled as the kernel prints them; `.number` is the uapi value."""
+
+    BALANCE_RR = "balance-rr"
+    ACTIVE_BACKUP = "active-backup"
+    BALANCE_XOR = "balance-xor"
+    BROADCAST = "broadcast"
+    IEEE_802_3AD = "802.3ad"
+    BALANCE_TLB = "balance-tlb"
+    BALANCE_ALB = "balance-alb"
+
+    @property
+    def number(self) -> int:
+        return list(BondMode).index(self)
+
+    @classmethod
+    def from_number(cls, number: int) -> BondMode:
+        return list(BondMode)[number]
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, order=True)
+class SourcePos:
+    """Where a value came from: file path, 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about the configuration, printed as `FILE:LINE:COL: severity: message (hint)`."""
+
+    severity: Severity
+    message: str
+    pos: SourcePos | None = None
+    hint: str | None = None
+
+    def format(self) -> str:
+        where = f"{self.pos}: " if self.pos else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.severity}: {self.message}{hint}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.pos.file if self.pos else None,
+            "line": self.pos.line if self.pos else None,
+            "column": self.pos.column if self.pos else None,
+            "severity": str(self.severity),
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class BondOptions(Mapping[str, OptionValue]):
+    """A frozen, hashable mapping kernel option name -> canonical value.
+
+    On the desired side it holds only what the YAML set (desire is partial);
+    on the actual side, everything the kernel reported.
+    """
+
+    __slots__ = ("_hash", "_items")
+
+    def __init__(self, items: Mapping[str, OptionValue] | None = None) -> None:
+        self._items: dict[str, OptionValue] = dict(sorted((items or {}).items()))
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> OptionValue:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(tuple(self._items.items()))
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BondOptions):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._items == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"BondOptions({self._items!r})"
+
+    def with_values(self, **changes: OptionValue) -> BondOptions:
+        """A copy with some options replaced (kernel names as keywords)."""
+        return BondOptions({**self._items, **changes})
+
+
+@dataclass(frozen=True)
+class PortMatch:
+    """How a port id finds its device: exact name, name glob, permanent MAC, driver.
+
+    All given properties must match (netplan semantics). With no `match:` in
+    the YAML the id itself is the exact name.
+    """
+
+    name: str | None = None
+    macaddress: str | None = None  # lowercase, permanent MAC
+    driver: tuple[str, ...] = ()  # globs, any may match
+
+    @property
+    def is_glob(self) -> bool:
+        return self.name is not None and any(c in self.name for c in "*?[")
+
+    @property
+    def exact_name(self) -> str | None:
+        """The device name when this match can only ever select that one name."""
+        return self.name if self.name is not None and not self.is_glob else None
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """A port of a bond: its netplan id, how to find it, its per-port bond options."""
+
+    id: str
+    match: PortMatch
+    queue_id: int | None = None  # IFLA_BOND_SLAVE_QUEUE_ID; None: kernel default 0
+    prio: int | None = None  # IFLA_BOND_SLAVE_PRIO; None: kernel default 0
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """A static route through a bond or VLAN. `to` is a normalised prefix."""
+
+    to: str  # "0.0.0.0/0" for default; always with a prefix length
+    via: str | None = None
+    metric: int | None = None
+    table: int | None = None  # None: main
+    on_link: bool = False
+    source: str | None = None  # netplan `from`: preferred source address
+    scope: str | None = None  # global | link | host
+    type: str = "unicast"
+    mtu: int | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.to in ("0.0.0.0/0", "::/0")
+
+
+@dataclass(frozen=True)
+class VlanSpec:
+    """A VLAN on a bond."""
+
+    name: str
+    id: int
+    link: str
+    addresses: tuple[str, ...] = ()  # normalised CIDR, e.g. "10.0.100.5/24"
+    routes: tuple[RouteSpec, ...] = ()
+    mtu: int | None = None
+    macaddress: str | None = None
+
+
+@dataclass(frozen=True)
+class BondSpec:
+    """A bond as the YAML wants it. `options` holds only what the YAML set."""
+
+    name: str
+    ports: tuple[PortSpec, ...] = ()
+    options: BondOptions = field(default_factory=BondOptions)
+    addresses: tuple[str, ...] = ()
+    routes: tuple[RouteSpec, ...] = ()
+    mtu: int | None = None
+    macaddress: str | None = None
+    vlans: tuple[VlanSpec, ...] = ()
+
+    @property
+    def mode(self) -> BondMode:
+        """The mode the bond will run in: the YAML's, else the kernel default."""
+        value = self.options.get("mode", BondMode.BALANCE_RR.value)
+        return BondMode(str(value))
+
+    def port(self, port_id: str) -> PortSpec | None:
+        return next((p for p in self.ports if p.id == port_id), None)
+
+
+class ProbeType(enum.StrEnum):
+    PING = "ping"
+    ARP = "arp"
+    TCP = "tcp"
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """A connectivity check that must still pass after a change."""
+
+    type: ProbeType
+    target: str
+    via: str | None = None  # interface to probe through
+    port: int | None = None  # tcp only
+    timeout: float | None = None  # seconds; None: the engine's default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `bondd:` section."""
+
+    apply_on_change: bool = True
+    lacp_gate: bool = True
+    probes: tuple[ProbeSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything the configuration files ask for, validated and normalised."""
+
+    bonds: tuple[BondSpec, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    sources: tuple[str, ...] = ()  # files read, in merge order
+
+    def bond(self, name: str) -> BondSpec | None:
+        return next((b for b in self.bonds if b.name == name), None)
+
+
+# --- the actual side -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortState:
+    """A port as the kernel reports it."""
+
+    name: str
+    ifindex: int
+    perm_macaddress: str | None = None
+    macaddress: str | None = None
+    up: bool = False
+    queue_id: int = 0
+    prio: int = 0
+
+
+@dataclass(frozen=True)
+class BondState:
+    """A bond as the kernel reports it; `options` holds every option read."""
+
+    name: str
+    ifindex: int
+    ports: tuple[PortState, ...] = ()
+    options: BondOptions = field(default_factory=BondOptions)
+    addresses: tuple[str, ...] = ()
+    routes: tuple[RouteSpec, ...] = ()
+    mtu: int | None = None
+    macaddress: str | None = None
+    vlans: tuple[VlanSpec, ...] = ()
+    up: bool = False
+
+    @property
+    def mode(self) -> BondMode:
+        return BondMode(str(self.options.get("mode", BondMode.BALANCE_RR.value)))
+
+
+@dataclass(frozen=True)
+class ActualState:
+    """What the kernel has: bonds plus the non-bond links a port match may select."""
+
+    bonds: tuple[BondState, ...] = ()
+    links: tuple[PortState, ...] = ()
+
+    def bond(self, name: str) -> BondState | None:
+        return next((b for b in self.bonds if b.name == name), None)
