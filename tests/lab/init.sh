@@ -6,6 +6,7 @@
 # The runner (tests/lab/run.py) passes two kernel parameters, which the kernel
 # hands to init as environment variables:
 #   BONDD_LAB_JOB   a shell script on the host to run
+#   BONDD_LAB_KEEP  the checkout, kept visible over the private tmpfs mounts
 #   BONDD_LAB_MODS  a directory laid out as DIR/lib/modules/VERSION for the
 #                   UML kernel's modules (the host has no /lib/modules for it)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -17,9 +18,16 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 # Private /run, /tmp and /var/tmp: the lab must never see or write the host's
 # runtime state (netns bind mounts, sockets, bondd's run dir).
+# BONDD_LAB_KEEP (the checkout, which holds the job and the virtualenv) stays
+# visible even when it lives under one of those directories.
+mkdir -p /dev/shm/keep
+[ -n "$BONDD_LAB_KEEP" ] && mount --bind "$BONDD_LAB_KEEP" /dev/shm/keep
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+if [ -n "$BONDD_LAB_KEEP" ] && [ ! -d "$BONDD_LAB_KEEP/tests/lab" ]; then
+  mkdir -p "$BONDD_LAB_KEEP" && mount --move /dev/shm/keep "$BONDD_LAB_KEEP"
+fi
 mkdir -p /run/netns
 
 # Module autoload (e.g. the kernel asking for "bridge") must find the UML tree.

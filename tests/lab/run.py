@@ -32,7 +32,7 @@ LAB_FAILED = 125
 
 
 def lab_dir() -> Path:
-    path = Path(os.environ.get("BONDD_LAB_DIR", REPO / ".lab"))
+    path = REPO / ".lab"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -101,7 +101,7 @@ def write_job(base: Path, command: list[str], rc_file: Path) -> Path:
 
 def boot(command: list[str], mem: str, timeout: float) -> int:
     base = lab_dir()
-    for path in (base, INIT):
+    for path in (base, INIT, REPO):
         if any(c.isspace() for c in str(path)):
             sys.exit(f"bondd-lab: {path} contains white space; kernel parameters cannot carry it")
     rc_file = base / f"job-{os.getpid()}.rc"
@@ -118,6 +118,7 @@ def boot(command: list[str], mem: str, timeout: float) -> int:
         "rw",
         f"init={INIT}",
         f"BONDD_LAB_JOB={job}",
+        f"BONDD_LAB_KEEP={REPO}",
         f"BONDD_LAB_MODS={module_root(base)}",
         "con=null",
         "con0=null,fd:1",
