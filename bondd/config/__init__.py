@@ -1,0 +1,67 @@
+"""Desired state from YAML files: load, check structure, check meaning.
+
+`check(dirs)` runs the three passes and returns every finding;
+`load_desired(dirs)` is what the daemon and `bondctl apply` call: the
+validated state, or `ConfigError` carrying the diagnostics. Pure apart from
+reading the configuration files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bondd.config.loader import DEFAULT_DIRS, load
+from bondd.config.nodes import YNode
+from bondd.config.schema import Reporter, SchemaBuilder
+from bondd.config.validate import validate
+from bondd.errors import ConfigError
+from bondd.model import DesiredState, Diagnostic, Severity
+
+__all__ = ["DEFAULT_DIRS", "CheckResult", "check", "check_tree", "load_desired"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    state: DesiredState
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[Path, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+def check_tree(tree: YNode | None, sources: tuple[str, ...] = ()) -> CheckResult:
+    """Schema and semantic passes over an already merged tree."""
+    report = Reporter()
+    builder = SchemaBuilder(report)
+    state = builder.build(tree, sources)
+    state = validate(state, builder.index, report)
+    return CheckResult(state, tuple(report.diagnostics), ())
+
+
+def check(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> CheckResult:
+    """Read, merge and check every file; raises only ConfigDirMissingError."""
+    loaded = load(dirs, explicit=explicit)
+    result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files))
+    diagnostics = loaded.diagnostics + result.diagnostics
+    return CheckResult(result.state, _sorted(diagnostics), loaded.files)
+
+
+def load_desired(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> DesiredState:
+    """The validated desired state, or ConfigError with every diagnostic."""
+    result = check(dirs, explicit=explicit)
+    if not result.ok:
+        raise ConfigError(result.diagnostics)
+    return result.state
+
+
+def _sorted(diagnostics: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
+    # File order then position reads like a compiler; file-less findings last.
+    return tuple(sorted(
+        diagnostics,
+        key=lambda d: (d.pos is None, d.pos.file if d.pos else "",
+                       d.pos.line if d.pos else 0, d.pos.column if d.pos else 0),
+    ))

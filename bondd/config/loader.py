@@ -1,0 +1,256 @@
+"""Find the YAML files, read them with positions, and merge them as netplan does.
+
+Discovery and merge follow netplan-generate(8), "Handling multiple files":
+a file in a later directory shadows (completely replaces) the file of the
+same name in an earlier one (/run/bondd.d over /etc/bondd.d); the files
+left are then read in lexical order of their names, whatever their
+directory, later ones amending earlier ones (see `nodes.merge`).
+
+Only `yaml.SafeLoader` is used. Any problem reading a file (unreadable,
+not UTF-8, YAML syntax, several documents, recursive aliases) becomes a
+`Diagnostic` at the right position, never an exception. The only exception
+raised is `ConfigDirMissingError` for a directory the user named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bondd.config.nodes import YEntry, YMap, YNode, YScalar, YSeq, merge
+from bondd.errors import ConfigDirMissingError
+from bondd.model import Diagnostic, Severity, SourcePos
+
+DEFAULT_DIRS: tuple[Path, ...] = (Path("/etc/bondd.d"), Path("/run/bondd.d"))
+
+# A billion-laughs document expands aliases exponentially; refuse it early.
+MAX_EXPANDED_NODES = 200_000
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """SafeLoader that builds position-carrying `YNode` trees instead of Python objects."""
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self.file = file
+        self._converted: dict[int, YNode] = {}
+        self._sizes: dict[int, int] = {}
+        self._in_progress: set[int] = set()
+        self.diagnostics: list[Diagnostic] = []
+
+    def pos(self, mark: yaml.Mark | None) -> SourcePos:
+        if mark is None:
+            return SourcePos(self.file, 1, 1)
+        return SourcePos(self.file, mark.line + 1, mark.column + 1)
+
+    def to_ynode(self, node: yaml.Node) -> YNode:
+        """Convert a composed node, sharing the result for aliased nodes."""
+        key = id(node)
+        if key in self._converted:
+            return self._converted[key]
+        if key in self._in_progress:
+            raise _RefusedError(
+                "a YAML alias refers to itself", node.start_mark, "expand the alias by hand"
+            )
+        self._in_progress.add(key)
+        try:
+            result = self._convert(node)
+        finally:
+            self._in_progress.discard(key)
+        self._converted[key] = result
+        return result
+
+    def _convert(self, node: yaml.Node) -> YNode:
+        pos = self.pos(node.start_mark)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                value = self.construct_object(node, deep=True)
+            except (ValueError, TypeError, OverflowError) as exc:
+                # e.g. a timestamp like 2024-02-30 or `!!float x`
+                raise _RefusedError(
+                    f"cannot read value {node.value!r}: {exc}", node.start_mark,
+                    "quote the value if it is meant as text",
+                ) from exc
+            return YScalar(value, pos)
+        if isinstance(node, yaml.SequenceNode):
+            seq = YSeq([self.to_ynode(child) for child in node.value], pos)
+            self._count(node, sum(self._sizes.get(id(c), 1) for c in node.value))
+            return seq
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)  # resolves `<<` merge keys
+            entries: dict[str, YEntry] = {}
+            for key_node, value_node in node.value:
+                key_pos = self.pos(key_node.start_mark)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.diagnostics.append(Diagnostic(
+                        Severity.ERROR, "a mapping key must be a plain name", key_pos,
+                        "write the key as a string",
+                    ))
+                    continue
+                name = str(key_node.value)
+                if name in entries:
+                    first = entries[name].key_pos
+                    self.diagnostics.append(Diagnostic(
+                        Severity.ERROR, f"duplicate key {name!r}", key_pos,
+                        f"it is already set at line {first.line}; keep one",
+                    ))
+                entries[name] = YEntry(key_pos, self.to_ynode(value_node))
+            self._count(
+                node, sum(self._sizes.get(id(v), 1) for _, v in node.value) + len(node.value)
+            )
+            return YMap(entries, pos)
+        raise _RefusedError("unsupported YAML node", node.start_mark)  # pragma: no cover
+
+    def _count(self, node: yaml.Node, children: int) -> None:
+        size = 1 + children
+        self._sizes[id(node)] = size
+        if size > MAX_EXPANDED_NODES:
+            raise _RefusedError(
+                f"the document expands to more than {MAX_EXPANDED_NODES} values through aliases",
+                node.start_mark, "expand the aliases by hand",
+            )
+
+
+class _RefusedError(Exception):
+    def __init__(self, message: str, mark: yaml.Mark | None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class LoadedFiles:
+    """The merged document (None when no file had content), files in merge order, findings."""
+
+    tree: YNode | None
+    files: tuple[Path, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def discover(dirs: Sequence[Path], *, explicit: bool) -> list[Path]:
+    """The files to read, in merge order, after shadowing.
+
+    `explicit`: the directories were named by the user, so a missing one is an
+    error (ConfigDirMissingError); the default directories may be absent.
+    """
+    chosen: dict[str, Path] = {}
+    for directory in dirs:
+        if not directory.is_dir():
+            if explicit:
+                raise ConfigDirMissingError(
+                    f"configuration directory {directory} does not exist",
+                    "create it or fix the --config-dir argument",
+                )
+            continue
+        for path in directory.glob("*.yaml"):
+            # Dotfiles are editor and ConfigMap leftovers; directories named *.yaml are not files.
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            chosen[path.name] = path
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def read_file(path: Path) -> tuple[YNode | None, list[Diagnostic]]:
+    """One file -> its tree (None if empty or unusable) and what went wrong."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return None, [Diagnostic(
+            Severity.ERROR, f"cannot read file: {reason}", SourcePos(name, 1, 1),
+            "check the file's permissions; bondd reads it as root",
+        )]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Diagnostic(
+            Severity.ERROR, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            _byte_pos(name, data, exc.start), "save the file as UTF-8",
+        )]
+    return parse_text(text, name)
+
+
+def parse_text(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
+    """YAML text -> tree and diagnostics; `file` is used for positions."""
+    loader = MarkedLoader(text, file)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        tree = loader.to_ynode(node)
+    except _RefusedError as exc:
+        return None, [Diagnostic(Severity.ERROR, exc.message, loader.pos(exc.mark), exc.hint)]
+    except yaml.MarkedYAMLError as exc:
+        return None, [_yaml_error(loader, exc)]
+    except yaml.YAMLError as exc:
+        return None, [_reader_error(file, text, exc)]
+    except RecursionError:
+        return None, [Diagnostic(
+            Severity.ERROR, "the document is nested too deeply", SourcePos(file, 1, 1)
+        )]
+    finally:
+        loader.dispose()
+    return tree, loader.diagnostics
+
+
+def _yaml_error(loader: MarkedLoader, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if "expected a single document" in (exc.context or ""):
+        return Diagnostic(
+            Severity.ERROR, "a file may hold only one YAML document", loader.pos(mark),
+            "remove the second `---` or split the file",
+        )
+    context = f" {exc.context}" if exc.context and exc.problem else ""
+    return Diagnostic(
+        Severity.ERROR, f"YAML syntax error: {problem}{context}", loader.pos(mark),
+        "fix the YAML syntax (indentation, quoting, colons)",
+    )
+
+
+def _reader_error(file: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    position = getattr(exc, "position", 0)
+    if not isinstance(position, int):
+        position = 0
+    before = text[:position]
+    line = before.count("\n") + 1
+    column = position - (before.rfind("\n") + 1) + 1
+    reason = getattr(exc, "reason", None) or str(exc)
+    return Diagnostic(
+        Severity.ERROR, f"YAML cannot read this file: {reason}", SourcePos(file, line, column),
+        "remove control characters from the file",
+    )
+
+
+def _byte_pos(file: str, data: bytes, offset: int) -> SourcePos:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return SourcePos(file, line, column)
+
+
+def load(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> LoadedFiles:
+    """Discover, read and merge every file. A file with errors takes no part in the merge."""
+    files = discover(dirs, explicit=explicit)
+    tree: YNode | None = None
+    diagnostics: list[Diagnostic] = []
+    for path in files:
+        node, found = read_file(path)
+        diagnostics.extend(found)
+        if node is None or any(d.severity is Severity.ERROR for d in found):
+            continue
+        if isinstance(node, YScalar) and node.value is None:
+            continue
+        if not isinstance(node, YMap):
+            diagnostics.append(Diagnostic(
+                Severity.ERROR, "the file must hold a mapping with `network:` or `bondd:`",
+                node.pos, "start the file with `network:`",
+            ))
+            continue
+        tree = node if tree is None else merge(tree, node)
+    return LoadedFiles(tree, tuple(files), tuple(diagnostics))

@@ -1,0 +1,81 @@
+"""YAML trees that remember where every value came from.
+
+PyYAML's constructed objects lose their marks, but every bondd error must
+name file, line and column, also after files are merged. So the loader turns
+the composed document into these small nodes: each mapping, sequence and
+scalar carries its `SourcePos`, each mapping key its own. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bondd.model import SourcePos
+
+
+@dataclass(eq=False)
+class YScalar:
+    value: object  # str, int, float, bool, None, or a YAML timestamp/bytes
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class YSeq:
+    items: list[YNode]
+    pos: SourcePos
+
+
+@dataclass(eq=False)
+class YEntry:
+    key_pos: SourcePos
+    value: YNode
+
+
+@dataclass(eq=False)
+class YMap:
+    entries: dict[str, YEntry]
+    pos: SourcePos
+
+
+YNode = YScalar | YSeq | YMap
+
+
+def plain(node: YNode) -> object:
+    """The node's value without positions (for equality and debugging)."""
+    if isinstance(node, YScalar):
+        return node.value
+    if isinstance(node, YSeq):
+        return [plain(i) for i in node.items]
+    return {k: plain(e.value) for k, e in node.entries.items()}
+
+
+def merge(old: YNode, new: YNode) -> YNode:
+    """Merge a later file's node into an earlier one, netplan-generate(8) style.
+
+    Mappings merge key by key, recursively; scalars are replaced; sequences
+    are concatenated, the later file's items appended. bondd drops an
+    appended item equal to one already present, so a later file that
+    restates a list (`interfaces: [eno1, eno2]`) does not double it. An empty
+    (null) value does not erase an earlier mapping: `eno1:` means "exists".
+    Inputs are never modified: alias-shared nodes stay intact.
+    """
+    if isinstance(old, YMap) and isinstance(new, YMap):
+        entries = dict(old.entries)
+        for key, entry in new.entries.items():
+            if key in entries:
+                entries[key] = YEntry(entry.key_pos, merge(entries[key].value, entry.value))
+            else:
+                entries[key] = entry
+        return YMap(entries, old.pos)
+    if isinstance(old, YSeq) and isinstance(new, YSeq):
+        seen = [plain(i) for i in old.items]
+        items = list(old.items)
+        for item in new.items:
+            value = plain(item)
+            if value not in seen:
+                seen.append(value)
+                items.append(item)
+        return YSeq(items, old.pos)
+    if isinstance(old, YMap) and isinstance(new, YScalar) and new.value is None:
+        return old
+    return new

@@ -1,0 +1,233 @@
+"""Semantic checks over a whole `DesiredState`, and normalisation to what the kernel keeps.
+
+The schema pass checked each value alone; here the rules that need the
+bond's mode, its other options, its ports or the other bonds: options the
+kernel refuses in the mode, MII and ARP monitoring both on, delays the
+kernel rounds, `primary` outside the ports, ports in two bonds, bad ARP/NS
+targets and LACP system ids, duplicate VLAN ids, the layer2-hash trap. All
+rules come from the option table in `bondd.options`. Pure.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+
+from bondd import options as opt
+from bondd.config.schema import Reporter, SourceIndex
+from bondd.model import BondMode, BondOptions, BondSpec, DesiredState, OptionValue, SourcePos
+
+
+def validate(state: DesiredState, index: SourceIndex, report: Reporter) -> DesiredState:
+    """Report every semantic problem; return the state normalised (rounded delays)."""
+    bonds = tuple(_bond(bond, index, report) for bond in state.bonds)
+    _across_bonds(bonds, index, report)
+    _probes(state, bonds, index, report)
+    return replace(state, bonds=bonds)
+
+
+def _key(option: opt.BondOption) -> str:
+    return option.yaml_key or option.kernel_name
+
+
+def _modes(modes: frozenset[BondMode]) -> str:
+    return ", ".join(m.value for m in BondMode if m in modes)
+
+
+def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
+    name, mode, options = bond.name, bond.mode, dict(bond.options)
+
+    def at(kernel_name: str) -> SourcePos | None:
+        return index.at("bond", name, "option", kernel_name) or index.at("bond", name)
+
+    for kernel_name in options:
+        option = opt.by_kernel_name(kernel_name)
+        if mode not in option.modes:
+            report.error(
+                at(kernel_name), f"{_key(option)} is not supported in mode {mode} of {name}",
+                f"the kernel accepts it only in {_modes(option.modes)}; remove it or change mode",
+            )
+        elif mode not in option.effective_modes:
+            report.warning(
+                at(kernel_name), f"{_key(option)} has no effect in mode {mode} of {name}",
+                f"it is used only in {_modes(option.effective_modes)}",
+            )
+    for port in bond.ports:
+        if port.prio is not None and mode not in opt.by_kernel_name("prio").modes:
+            report.error(
+                index.at("bond", name, "port-option", port.id, "prio") or at("prio"),
+                f"port-priority is not supported in mode {mode} of {name}",
+                "it works in active-backup, balance-tlb and balance-alb",
+            )
+        if port.queue_id is not None and port.queue_id > 15:
+            report.warning(
+                index.at("bond", name, "port-option", port.id, "queue_id"),
+                f"queue id {port.queue_id} of {port.id} needs the bonding module's tx_queues"
+                " above the default 16", "use 0-15, or load bonding with a larger tx_queues",
+            )
+
+    miimon = options.get("miimon")
+    arp_interval = options.get("arp_interval", 0)
+    if miimon and arp_interval:
+        report.error(
+            at("arp_interval"),
+            f"{name} sets both mii-monitor-interval and arp-interval; the kernel runs only one",
+            "keep mii-monitor-interval for carrier-based monitoring, or set it to 0 for ARP",
+        )
+    targets = options.get("arp_ip_target", ())
+    ns_targets = options.get("ns_ip6_target", ())
+    if arp_interval and not targets and not ns_targets:
+        report.warning(
+            at("arp_interval"), f"ARP monitoring on {name} has no targets, so it detects nothing",
+            "add arp-ip-targets",
+        )
+    if (targets or ns_targets) and not arp_interval and mode in opt.by_kernel_name(
+        "arp_interval"
+    ).modes:
+        report.warning(
+            at("arp_ip_target" if targets else "ns_ip6_target"),
+            f"ARP targets of {name} are unused without arp-interval", "set arp-interval",
+        )
+    for kernel_name in ("arp_ip_target", "ns_ip6_target"):
+        _targets(name, opt.by_kernel_name(kernel_name), options.get(kernel_name, ()),
+                 at(kernel_name), report)
+
+    effective_miimon = options.get("miimon", opt.default_for(opt.by_kernel_name("miimon"),
+                                                             options))
+    assert isinstance(effective_miimon, int)
+    for option in opt.BOND_OPTIONS:
+        value = options.get(option.kernel_name)
+        if option.rounded_to != "miimon" or not isinstance(value, int) or value == 0:
+            continue
+        if effective_miimon == 0:
+            report.warning(
+                at(option.kernel_name),
+                f"{_key(option)} of {name} has no effect without MII monitoring",
+                "set mii-monitor-interval",
+            )
+        elif value % effective_miimon:
+            rounded = value - value % effective_miimon
+            report.warning(
+                at(option.kernel_name),
+                f"{_key(option)} {value} ms of {name} is not a multiple of mii-monitor-interval"
+                f" ({effective_miimon} ms); the kernel rounds it down to {rounded} ms",
+                f"write {rounded} or {rounded + effective_miimon}",
+            )
+            options[option.kernel_name] = rounded
+
+    primary = options.get("primary")
+    if isinstance(primary, str) and bond.port(primary) is None:
+        ports = ", ".join(p.id for p in bond.ports)
+        report.error(
+            at("primary"), f"primary `{primary}` is not a port of {name}",
+            f"use one of: {ports}" if ports else "add it to interfaces",
+        )
+    system = options.get("ad_actor_system")
+    if isinstance(system, str) and (system == "00:00:00:00:00:00" or int(system[:2], 16) & 1):
+        report.error(
+            at("ad_actor_system"),
+            f"ad-actor-system {system} of {name} must be a unicast, non-zero MAC",
+            "clear the lowest bit of the first byte, or remove it to use the bond's MAC",
+        )
+    if mode is BondMode.IEEE_802_3AD and options.get("xmit_hash_policy", "layer2") == "layer2":
+        report.note(
+            at("xmit_hash_policy"),
+            f"{name} is 802.3ad with transmit-hash-policy layer2: all traffic to one gateway"
+            " goes through one port",
+            "set transmit-hash-policy: layer3+4 to spread flows over the ports",
+        )
+    min_links = options.get("min_links", 0)
+    if isinstance(min_links, int) and min_links > len(bond.ports) and bond.ports:
+        report.warning(
+            at("min_links"), f"min-links {min_links} of {name} exceeds its {len(bond.ports)}"
+            " ports, so the bond never gets carrier", f"use at most {len(bond.ports)}",
+        )
+    if options.get("use_carrier") == 0:
+        report.warning(
+            at("use_carrier"), "use-carrier false is refused by recent kernels",
+            "remove use-carrier",
+        )
+    _vlans(bond, index, report)
+    return replace(bond, options=BondOptions(options))
+
+
+def _targets(
+    name: str, option: opt.BondOption, value: OptionValue, pos: SourcePos | None,
+    report: Reporter,
+) -> None:
+    if not isinstance(value, tuple):
+        return
+    if option.max_items is not None and len(value) > option.max_items:
+        report.error(
+            pos, f"{name} has {len(value)} {_key(option)}; the kernel takes at most"
+            f" {option.max_items}", f"keep {option.max_items} or fewer",
+        )
+    seen: set[str] = set()
+    for target in value:
+        if target in seen:
+            report.error(pos, f"{_key(option)} of {name} lists {target} twice", "list it once")
+        seen.add(target)
+        address = ipaddress.ip_address(target)
+        broadcast = address == ipaddress.IPv4Address("255.255.255.255")
+        if address.is_unspecified or address.is_multicast or broadcast:
+            report.error(pos, f"{target} cannot be an ARP/NS target of {name}",
+                         "use the unicast address of a neighbour, e.g. the gateway")
+
+
+def _vlans(bond: BondSpec, index: SourceIndex, report: Reporter) -> None:
+    seen: dict[int, str] = {}
+    for vlan in bond.vlans:
+        if vlan.id in seen:
+            report.error(
+                index.at("vlan", vlan.name, "id") or index.at("vlan", vlan.name),
+                f"vlans {seen[vlan.id]} and {vlan.name} both use id {vlan.id} on {bond.name}",
+                "give each VLAN on a link its own id",
+            )
+        else:
+            seen[vlan.id] = vlan.name
+
+
+def _across_bonds(bonds: tuple[BondSpec, ...], index: SourceIndex, report: Reporter) -> None:
+    """Two port ids that select the same device, in one bond or two."""
+    by_name: dict[str, tuple[str, str]] = {}
+    by_mac: dict[str, tuple[str, str]] = {}
+    for bond in bonds:
+        for port in bond.ports:
+            pos = index.at("bond", bond.name, "port", port.id)
+            for table, key in ((by_name, port.match.exact_name), (by_mac, port.match.macaddress)):
+                if key is None:
+                    continue
+                if key in table and table[key][1] != port.id:
+                    other_bond, other_id = table[key]
+                    report.error(
+                        pos, f"ports `{other_id}` ({other_bond}) and `{port.id}` ({bond.name})"
+                        f" both select the device {key}", "a device can be one port only",
+                    )
+                table.setdefault(key, (bond.name, port.id))
+    addresses: dict[str, str] = {}
+    for bond in bonds:
+        for owner, owned in [(bond.name, bond.addresses)] + [
+            (v.name, v.addresses) for v in bond.vlans
+        ]:
+            for cidr in owned:
+                ip = cidr.split("/")[0]
+                if ip in addresses and addresses[ip] != owner:
+                    report.error(
+                        index.at("bond", owner) or index.at("vlan", owner),
+                        f"address {ip} is on both {addresses[ip]} and {owner}",
+                        "an address belongs on one interface",
+                    )
+                addresses.setdefault(ip, owner)
+
+
+def _probes(
+    state: DesiredState, bonds: tuple[BondSpec, ...], index: SourceIndex, report: Reporter
+) -> None:
+    names = {b.name for b in bonds} | {v.name for b in bonds for v in b.vlans}
+    for number, probe in enumerate(state.settings.probes):
+        if probe.via is not None and probe.via not in names:
+            report.warning(
+                index.at("probe", str(number)),
+                f"probe via `{probe.via}` names no bond or VLAN in this configuration",
+                f"use one of: {', '.join(sorted(names))}" if names else None,
+            )
