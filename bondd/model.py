@@ -254,15 +254,46 @@ class DesiredState:
 
 @dataclass(frozen=True)
 class PortState:
-    """A port as the kernel reports it."""
+    """A link as the kernel reports it: a bond's port, or a link a port match may select.
+
+    The fields after `prio` are run-time facts (carrier, MII, LACP) that
+    status and the LACP gate read; the planner never diffs them.
+    """
 
     name: str
     ifindex: int
     perm_macaddress: str | None = None
     macaddress: str | None = None
-    up: bool = False
+    up: bool = False  # administratively up (IFF_UP)
     queue_id: int = 0
     prio: int = 0
+    kind: str = ""  # veth, dummy, ... ; "" for plain hardware
+    master: str | None = None  # the bond (or bridge) it is enslaved to
+    mtu: int | None = None
+    addresses: tuple[str, ...] = ()  # static addresses, normalised CIDR
+    carrier: bool = False
+    mii_up: bool | None = None  # None: not a bond port
+    link_failures: int = 0
+    backup: bool = False  # IFLA_BOND_SLAVE_STATE: 1 = backup, 0 = active
+    ad_aggregator_id: int | None = None
+    ad_actor_state: int | None = None
+    ad_partner_state: int | None = None
+
+    @property
+    def identity_mac(self) -> str | None:
+        """The MAC a `match: {macaddress}` compares with: permanent when known."""
+        return self.perm_macaddress or self.macaddress
+
+
+@dataclass(frozen=True)
+class AdInfo:
+    """IFLA_BOND_AD_INFO: the bond's active LACP aggregator and its partner."""
+
+    aggregator: int
+    num_ports: int
+    actor_key: int
+    partner_key: int
+    partner_mac: str
 
 
 @dataclass(frozen=True)
@@ -279,18 +310,33 @@ class BondState:
     macaddress: str | None = None
     vlans: tuple[VlanSpec, ...] = ()
     up: bool = False
+    carrier: bool = False
+    active_port: str | None = None  # run-time; the kernel moves it on failover
+    ad_info: AdInfo | None = None
 
     @property
     def mode(self) -> BondMode:
         return BondMode(str(self.options.get("mode", BondMode.BALANCE_RR.value)))
 
+    def port(self, name: str) -> PortState | None:
+        return next((p for p in self.ports if p.name == name), None)
+
 
 @dataclass(frozen=True)
 class ActualState:
-    """What the kernel has: bonds plus the non-bond links a port match may select."""
+    """What the kernel has: its bonds, and every other link (bond ports included).
+
+    `links` is what a port match selects from; a bond's `ports` are the same
+    links seen as members of that bond.
+    """
 
     bonds: tuple[BondState, ...] = ()
     links: tuple[PortState, ...] = ()
+    unsupported: frozenset[str] = frozenset()  # options this kernel does not have
 
     def bond(self, name: str) -> BondState | None:
         return next((b for b in self.bonds if b.name == name), None)
+
+    def link(self, name: str) -> PortState | None:
+        """Any non-bond link by name, enslaved or not."""
+        return next((p for p in self.links if p.name == name), None)
