@@ -117,6 +117,10 @@ class BondOption:
     rounded_to: str | None = None  # kernel rounds down to a multiple of this option
     summary: str = ""
 
+    def __post_init__(self) -> None:
+        # An option the kernel refuses in a mode has no effect there either.
+        object.__setattr__(self, "effective_modes", self.effective_modes & self.modes)
+
     @property
     def yaml_key(self) -> str | None:
         """The spelling bondd writes and recommends."""

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bondd.config.loader import DEFAULT_DIRS, load
+from bondd.config.loader import DEFAULT_DIRS, load, parse_text
 from bondd.config.nodes import YNode
 from bondd.config.schema import Reporter, SchemaBuilder
 from bondd.config.validate import validate
 from bondd.errors import ConfigError
 from bondd.model import DesiredState, Diagnostic, Severity
 
-__all__ = ["DEFAULT_DIRS", "CheckResult", "check", "check_tree", "load_desired"]
+__all__ = ["DEFAULT_DIRS", "CheckResult", "check", "check_text", "check_tree", "load_desired"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,13 @@ def check_tree(tree: YNode | None, sources: tuple[str, ...] = ()) -> CheckResult
     state = builder.build(tree, sources)
     state = validate(state, builder.index, report)
     return CheckResult(state, tuple(report.diagnostics), ())
+
+
+def check_text(text: str, file: str = "<text>") -> CheckResult:
+    """Check one YAML document given as text (tests, `bondctl apply FILE` previews)."""
+    tree, found = parse_text(text, file)
+    result = check_tree(tree, (file,))
+    return CheckResult(result.state, _sorted(tuple(found) + result.diagnostics), ())
 
 
 def check(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> CheckResult:

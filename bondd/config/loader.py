@@ -177,7 +177,11 @@ def read_file(path: Path) -> tuple[YNode | None, list[Diagnostic]]:
 
 def parse_text(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
     """YAML text -> tree and diagnostics; `file` is used for positions."""
-    loader = MarkedLoader(text, file)
+    try:
+        # The reader checks for forbidden characters already while constructing.
+        loader = MarkedLoader(text, file)
+    except yaml.YAMLError as exc:
+        return None, [_reader_error(file, text, exc)]
     try:
         node = loader.get_single_node()
         if node is None:

@@ -131,7 +131,7 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
         )
     if mode is BondMode.IEEE_802_3AD and options.get("xmit_hash_policy", "layer2") == "layer2":
         report.note(
-            at("xmit_hash_policy"),
+            at("xmit_hash_policy" if "xmit_hash_policy" in options else "mode"),
             f"{name} is 802.3ad with transmit-hash-policy layer2: all traffic to one gateway"
             " goes through one port",
             "set transmit-hash-policy: layer3+4 to spread flows over the ports",

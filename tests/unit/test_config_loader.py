@@ -1,0 +1,185 @@
+"""Finding, reading and merging files: netplan's shadowing and merge rules, clean file errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bondd.config import check
+from bondd.config.loader import discover, load, parse_text
+from bondd.config.nodes import YMap, plain
+from bondd.errors import ConfigDirMissingError
+from bondd.model import Severity, SourcePos
+
+pytestmark = pytest.mark.unit
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_run_shadows_etc_and_the_rest_merge_in_lexical_order(tmp_path: Path) -> None:
+    etc, run = tmp_path / "etc", tmp_path / "run"
+    write(etc / "10-a.yaml", "x: etc-a\n")
+    write(run / "10-a.yaml", "x: run-a\n")
+    write(etc / "20-b.yaml", "y: etc-b\n")
+    write(run / "05-c.yaml", "z: run-c\n")
+    write(etc / ".hidden.yaml", "h: 1\n")
+    write(etc / "notes.txt", "n: 1\n")
+    files = discover([etc, run], explicit=True)
+    assert files == [run / "05-c.yaml", run / "10-a.yaml", etc / "20-b.yaml"]
+    tree = load([etc, run], explicit=True).tree
+    assert tree is not None
+    assert plain(tree) == {"z": "run-c", "x": "run-a", "y": "etc-b"}
+
+
+def test_later_files_amend_earlier_ones(tmp_path: Path) -> None:
+    write(tmp_path / "10.yaml", """
+network:
+  ethernets: {eno1: {}, eno2: {}}
+  bonds:
+    bond0:
+      interfaces: [eno1]
+      mtu: 1500
+      parameters: {mode: active-backup, mii-monitor-interval: 100}
+""")
+    write(tmp_path / "20.yaml", """
+network:
+  ethernets: {eno3: {}}
+  bonds:
+    bond0:
+      interfaces: [eno1, eno2]
+      mtu: 9000
+      parameters: {mii-monitor-interval: 50}
+""")
+    result = check([tmp_path], explicit=True)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    bond = result.state.bonds[0]
+    # sequences concatenate (restated items are not doubled), scalars are replaced,
+    # mappings merge key by key
+    assert [p.id for p in bond.ports] == ["eno1", "eno2"]
+    assert bond.mtu == 9000
+    assert dict(bond.options) == {"mode": "active-backup", "miimon": 50}
+
+
+def test_positions_survive_the_merge(tmp_path: Path) -> None:
+    write(tmp_path / "10.yaml", "network:\n  ethernets: {eno1: {}}\n  bonds:\n    bond0:\n"
+                                "      interfaces: [eno1]\n")
+    second = write(tmp_path / "20.yaml", "network:\n  bonds:\n    bond0:\n      parameters:\n"
+                                         "        lacp-rate: fast\n")
+    result = check([tmp_path], explicit=True)
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    assert len(errors) == 1
+    assert errors[0].pos == SourcePos(str(second), 5, 20)
+
+
+def test_missing_default_directory_is_fine(tmp_path: Path) -> None:
+    assert discover([tmp_path / "nope"], explicit=False) == []
+
+
+def test_missing_named_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigDirMissingError) as caught:
+        discover([tmp_path / "nope"], explicit=True)
+    assert caught.value.exit_code == 66
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"network:\n  version: 2\n  x: caf\xe9\n")
+    result = check([tmp_path], explicit=True)
+    [diagnostic] = result.diagnostics
+    assert diagnostic.format() == (
+        f"{path}:3:9: error: file is not valid UTF-8 (byte 0xe9) (save the file as UTF-8)"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "secret.yaml", "network: {}\n")
+    path.chmod(0)
+    [diagnostic] = check([tmp_path], explicit=True).diagnostics
+    assert diagnostic.message.startswith("cannot read file")
+
+
+def test_unreadable_path_is_reported_not_raised(tmp_path: Path) -> None:
+    # A directory named *.yaml is skipped; a dangling symlink cannot be read.
+    (tmp_path / "dir.yaml").mkdir()
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "missing")
+    assert discover([tmp_path], explicit=True) == []
+
+
+def test_yaml_syntax_error_position() -> None:
+    _, [diagnostic] = parse_text("network:\n  bonds: [\n", "f.yaml")
+    assert diagnostic.severity is Severity.ERROR
+    assert diagnostic.pos is not None and diagnostic.pos.file == "f.yaml"
+    assert diagnostic.message.startswith("YAML syntax error")
+
+
+def test_tab_indentation_is_a_clean_error() -> None:
+    _, [diagnostic] = parse_text("network:\n\tbonds: {}\n", "f.yaml")
+    assert diagnostic.pos == SourcePos("f.yaml", 2, 1)
+
+
+def test_two_documents() -> None:
+    _, [diagnostic] = parse_text("a: 1\n---\nb: 2\n", "f.yaml")
+    assert diagnostic.message == "a file may hold only one YAML document"
+    assert diagnostic.pos == SourcePos("f.yaml", 2, 1)
+
+
+def test_duplicate_keys() -> None:
+    _, [diagnostic] = parse_text("a: 1\nb: 2\na: 3\n", "f.yaml")
+    assert diagnostic.format() == (
+        "f.yaml:3:1: error: duplicate key 'a' (it is already set at line 1; keep one)"
+    )
+
+
+def test_recursive_alias() -> None:
+    _, [diagnostic] = parse_text("a: &x [*x]\n", "f.yaml")
+    assert diagnostic.message == "a YAML alias refers to itself"
+
+
+def test_billion_laughs_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    _, [diagnostic] = parse_text("\n".join(lines) + "\n", "f.yaml")
+    assert "expands to more than" in diagnostic.message
+
+
+def test_merge_keys_and_anchors_work() -> None:
+    tree, diagnostics = parse_text(
+        "base: &b {mode: active-backup}\nbond: {<<: *b, primary: eno1}\n", "f.yaml"
+    )
+    assert not diagnostics and isinstance(tree, YMap)
+    assert plain(tree.entries["bond"].value) == {"mode": "active-backup", "primary": "eno1"}
+
+
+def test_bad_scalar_is_a_clean_error() -> None:
+    _, [diagnostic] = parse_text("when: 2024-02-30\n", "f.yaml")
+    assert diagnostic.message.startswith("cannot read value '2024-02-30'")
+
+
+def test_control_character() -> None:
+    _, [diagnostic] = parse_text("a: b\x07\n", "f.yaml")
+    assert diagnostic.pos == SourcePos("f.yaml", 1, 5)
+
+
+def test_empty_and_scalar_files(tmp_path: Path) -> None:
+    write(tmp_path / "10-empty.yaml", "")
+    write(tmp_path / "20-comment.yaml", "# nothing\n")
+    scalar = write(tmp_path / "30-scalar.yaml", "just text\n")
+    [diagnostic] = check([tmp_path], explicit=True).diagnostics
+    assert diagnostic.pos == SourcePos(str(scalar), 1, 1)
+    assert "must hold a mapping" in diagnostic.message
+
+
+def test_a_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    write(tmp_path / "10.yaml", "network: [\n")
+    write(tmp_path / "20.yaml", "network:\n  bogus: 1\n")
+    result = check([tmp_path], explicit=True)
+    messages = [d.message for d in result.diagnostics]
+    assert any(m.startswith("YAML syntax error") for m in messages)
+    assert "unknown key `bogus` in network" in messages
