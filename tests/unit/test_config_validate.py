@@ -287,7 +287,7 @@ def test_routes() -> None:
     assert errors(result) == [
         "t.yaml:10:16: error: route destination 10.2.0.1/16 has host bits set"
         " (did you mean 10.2.0.0/16?)",
-        "t.yaml:11:25: error: via 10.0.0.1 is not in the address family of ::/0",
+        "t.yaml:11:29: error: via 10.0.0.1 is not in the address family of ::/0",
     ]
     assert result.state.bonds[0].routes == (
         RouteSpec(to="10.1.0.0/16", via="10.0.0.1", metric=50, table=7),

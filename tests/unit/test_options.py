@@ -186,7 +186,7 @@ def test_parse_sysfs(kernel_name: str, text: str, value: OptionValue) -> None:
 
 def test_netlink_round_trip() -> None:
     for option in opt.OPTIONS:
-        good, canonical, _ = CASES[option.kernel_name]
+        _, canonical, _ = CASES[option.kernel_name]
         assert opt.from_netlink(option, opt.to_netlink(option, canonical)) == canonical
 
 

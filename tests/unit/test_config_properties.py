@@ -1,0 +1,128 @@
+"""Property tests: no input, however odd, gets past config with anything but diagnostics.
+
+Arbitrary YAML documents and random mutations of a valid config must give
+a `CheckResult` (and `load_desired` only `ConfigError`), never another
+exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bondd import options as opt
+from bondd.config import check_text, load_desired
+from bondd.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+
+VALID = textwrap.dedent("""
+    network:
+      version: 2
+      ethernets:
+        eno1: {}
+        eno2: {match: {macaddress: "52:54:00:12:34:02"}}
+      bonds:
+        bond0:
+          interfaces: [eno1, eno2]
+          parameters:
+            mode: active-backup
+            mii-monitor-interval: 100
+            primary: eno1
+          addresses: [192.168.10.20/24]
+          routes: [{to: default, via: 192.168.10.1}]
+      vlans:
+        bond0.100: {id: 100, link: bond0}
+    bondd:
+      probes: [{type: ping, target: 192.168.10.1}]
+""")
+
+KEYS = sorted(
+    opt.yaml_keys() | {"network", "bonds", "ethernets", "vlans", "interfaces", "parameters",
+                       "match", "addresses", "routes", "id", "link", "bondd", "probes", "mode"}
+)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+    st.text(max_size=20), st.sampled_from(KEYS),
+    st.sampled_from(["802.3ad", "layer3+4", "10.0.0.1", "10.0.0.1/24", "eno1", "100ms", "::/0"]),
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=10)), inner,
+                        max_size=5),
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_arbitrary_documents_give_diagnostics(document: object) -> None:
+    check_text(yaml.safe_dump({"network": document}), "t.yaml")
+    check_text(yaml.safe_dump(document), "t.yaml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_gives_diagnostics(text: str) -> None:
+    check_text(text, "t.yaml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutations_of_a_valid_config(data: st.DataObject) -> None:
+    document = yaml.safe_load(VALID)
+    paths: list[tuple[object, object]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                paths.append((node, key))
+                walk(value)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                paths.append((node, index))
+                walk(value)
+
+    walk(document)
+    for _ in range(data.draw(st.integers(1, 4))):
+        parent, key = data.draw(st.sampled_from(paths))
+        replacement = data.draw(documents)
+        _set(parent, key, replacement)
+    check_text(yaml.safe_dump(document), "t.yaml")
+
+
+def _set(parent: object, key: object, value: object) -> None:
+    if isinstance(parent, dict):
+        parent[key] = value
+        return
+    if isinstance(parent, list) and isinstance(key, int):
+        parent[key] = value
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_in_a_file(raw: bytes) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / "x.yaml").write_bytes(raw)
+        try:
+            load_desired([Path(directory)], explicit=True)
+        except ConfigError as exc:
+            assert exc.diagnostics
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([opt.by_kernel_name(n) for n in sorted(
+    o.kernel_name for o in opt.OPTIONS)]), documents)
+def test_option_parsers_raise_only_their_own_error(option: opt.BondOption, raw: object) -> None:
+    with contextlib.suppress(opt.OptionValueError):
+        opt.parse_yaml_value(option, raw)
