@@ -6,7 +6,8 @@ same name in an earlier one (/run/bondd.d over /etc/bondd.d); the files
 left are then read in lexical order of their names, whatever their
 directory, later ones amending earlier ones (see `nodes.merge`).
 
-Only `yaml.SafeLoader` is used. Any problem reading a file (unreadable,
+Only the safe loader is used (libyaml's `CSafeLoader` when present, else
+`yaml.SafeLoader`). Any problem reading a file (unreadable,
 not UTF-8, YAML syntax, several documents, recursive aliases) becomes a
 `Diagnostic` at the right position, never an exception. The only exception
 raised is `ConfigDirMissingError` for a directory the user named.
@@ -30,8 +31,14 @@ DEFAULT_DIRS: tuple[Path, ...] = (Path("/etc/bondd.d"), Path("/run/bondd.d"))
 MAX_EXPANDED_NODES = 200_000
 
 
-class MarkedLoader(yaml.SafeLoader):
-    """SafeLoader that builds position-carrying `YNode` trees instead of Python objects."""
+# libyaml's parser with PyYAML's safe constructor: the same safe loading (no
+# arbitrary Python objects), about ten times faster, which a 500-bond
+# configuration needs. Without libyaml, the pure-Python SafeLoader.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class MarkedLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
+    """The safe loader, building position-carrying `YNode` trees instead of Python objects."""
 
     def __init__(self, text: str, file: str) -> None:
         super().__init__(text)
