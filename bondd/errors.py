@@ -53,3 +53,80 @@ class ConfigDirMissingError(BonddError):
     """
 
     exit_code = 66  # EX_NOINPUT
+
+
+class PlanError(BonddError):
+    """The configuration is valid but cannot be applied to this host as it is.
+
+    Each line of `problems` names the bond and what stands in the way (a port
+    that does not exist, a port owned by a bond bondd does not manage, an
+    option the running kernel lacks). Fix the host or the configuration.
+    """
+
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems), "nothing was changed")
+        self.problems = tuple(problems)
+
+
+class KernelOpError(BonddError):
+    """The kernel refused one operation of a plan.
+
+    `op` is the operation, `errno` the kernel's error number. The apply
+    stopped there; see the report for what was done before it.
+    """
+
+    exit_code = 70  # EX_SOFTWARE: the kernel and bondd disagree about a rule
+
+    def __init__(self, op: object, code: int, reason: str) -> None:
+        describe = getattr(op, "describe", None)
+        what = describe() if callable(describe) else str(op)
+        super().__init__(f"{what}: {reason} (errno {code})", _errno_hint(code))
+        self.op = op
+        self.errno = code
+        self.reason = reason
+
+
+def _errno_hint(code: int) -> str | None:
+    return {
+        16: "the kernel wants the bond down for this change",
+        39: "the kernel wants the bond without ports for this change",
+        13: "the bond's mode does not support this option",
+        19: "a link named in the configuration does not exist",
+        17: "a link or address of that name already exists",
+    }.get(code)
+
+
+class ApplyError(BonddError):
+    """An apply stopped at an operation the kernel refused.
+
+    The message names the operation and the kernel's reason; the host may be
+    partly changed (until the transaction rolls it back).
+    """
+
+    exit_code = 70
+
+    def __init__(self, cause: KernelOpError, done: int, not_done: int) -> None:
+        super().__init__(
+            f"{cause.message}; {done} operation(s) done before it, {not_done} not done",
+            cause.hint,
+        )
+        self.cause = cause
+
+
+class VerifyError(BonddError):
+    """After applying, the kernel does not show what the configuration asks for.
+
+    Each line of `differences` is one field: what was wanted, what the kernel
+    has. A kernel that silently adjusts a value shows up here.
+    """
+
+    exit_code = 70
+
+    def __init__(self, differences: list[str]) -> None:
+        super().__init__(
+            "the kernel does not match the configuration after applying: " + "; ".join(differences),
+            "run `bondctl plan` to see what is still different",
+        )
+        self.differences = tuple(differences)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.kernel.harness import Bondd
 from tests.lab import nsutil
+from tests.lab.events import LinkEvents
 from tests.lab.guard import REFUSAL, in_lab
 from tests.lab.netlab import Lab
 
@@ -28,3 +31,22 @@ def lab() -> Iterator[Lab]:
             yield lab
     finally:
         lab.destroy()
+
+
+@pytest.fixture
+def bondd(lab: Lab, tmp_path: Path) -> Iterator[Bondd]:
+    """bondd in-process in the lab's host namespace, config and state under tmp_path."""
+    harness = Bondd(config_dir=tmp_path / "bondd.d", state_dir=tmp_path / "state")
+    try:
+        yield harness
+    finally:
+        harness.close()
+
+
+@pytest.fixture
+def events(lab: Lab) -> Iterator[LinkEvents]:
+    watcher = LinkEvents()
+    try:
+        yield watcher
+    finally:
+        watcher.close()

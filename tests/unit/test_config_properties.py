@@ -45,20 +45,38 @@ VALID = textwrap.dedent("""
 """)
 
 KEYS = sorted(
-    opt.yaml_keys() | {"network", "bonds", "ethernets", "vlans", "interfaces", "parameters",
-                       "match", "addresses", "routes", "id", "link", "bondd", "probes", "mode"}
+    opt.yaml_keys()
+    | {
+        "network",
+        "bonds",
+        "ethernets",
+        "vlans",
+        "interfaces",
+        "parameters",
+        "match",
+        "addresses",
+        "routes",
+        "id",
+        "link",
+        "bondd",
+        "probes",
+        "mode",
+    }
 )
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-    st.text(max_size=20), st.sampled_from(KEYS),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.sampled_from(KEYS),
     st.sampled_from(["802.3ad", "layer3+4", "10.0.0.1", "10.0.0.1/24", "eno1", "100ms", "::/0"]),
 )
 documents = st.recursive(
     scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=5),
-        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=10)), inner,
-                        max_size=5),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=10)), inner, max_size=5),
     ),
     max_leaves=40,
 )
@@ -121,8 +139,10 @@ def test_arbitrary_bytes_in_a_file(raw: bytes) -> None:
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from([opt.by_kernel_name(n) for n in sorted(
-    o.kernel_name for o in opt.OPTIONS)]), documents)
+@given(
+    st.sampled_from([opt.by_kernel_name(n) for n in sorted(o.kernel_name for o in opt.OPTIONS)]),
+    documents,
+)
 def test_option_parsers_raise_only_their_own_error(option: opt.BondOption, raw: object) -> None:
     with contextlib.suppress(opt.OptionValueError):
         opt.parse_yaml_value(option, raw)

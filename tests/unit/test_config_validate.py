@@ -72,7 +72,9 @@ def test_design_example_is_valid() -> None:
     assert b.routes == (RouteSpec(to="0.0.0.0/0", via="192.168.10.1"),)
     assert b.vlans[0].id == 100
     assert [p.type for p in result.state.settings.probes] == [
-        ProbeType.PING, ProbeType.ARP, ProbeType.TCP
+        ProbeType.PING,
+        ProbeType.ARP,
+        ProbeType.TCP,
     ]
     assert result.state.settings.probes[2].timeout == 10.0
 
@@ -93,7 +95,7 @@ def test_unknown_key_without_a_close_match() -> None:
 def test_wrong_type_and_range() -> None:
     assert errors(bond("mii-monitor-interval: fast")) == [
         "t.yaml:7:31: error: 'fast' is not a time span"
-        " (write milliseconds, e.g. 100 or \"100ms\" or \"1s\")"
+        ' (write milliseconds, e.g. 100 or "100ms" or "1s")'
     ]
     assert errors(bond("mode: balance-rr\npackets-per-member: 70000")) == [
         "t.yaml:8:29: error: packets-per-member must be between 0 and 65535, got 70000"
@@ -104,10 +106,14 @@ def test_wrong_type_and_range() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ("mode: active-backup\nlacp-rate: fast",
-         "lacp-rate is not supported in mode active-backup of bond0"),
-        ("mode: 802.3ad\narp-interval: 100",
-         "arp-interval is not supported in mode 802.3ad of bond0"),
+        (
+            "mode: active-backup\nlacp-rate: fast",
+            "lacp-rate is not supported in mode active-backup of bond0",
+        ),
+        (
+            "mode: 802.3ad\narp-interval: 100",
+            "arp-interval is not supported in mode 802.3ad of bond0",
+        ),
         ("mode: balance-rr\nprimary: eno1", "primary is not supported in mode balance-rr of bond0"),
         ("primary: eno1", "primary is not supported in mode balance-rr of bond0"),
     ],
@@ -127,12 +133,15 @@ def test_option_without_effect_is_a_warning() -> None:
 
 
 def test_mii_and_arp_both_set() -> None:
-    [error] = errors(bond(
-        "mode: active-backup\nmii-monitor-interval: 100\narp-interval: 200\n"
-        "arp-ip-targets: [10.0.0.1]"
-    ))
-    assert error.startswith("t.yaml:9:23: error: bond0 sets both mii-monitor-interval and"
-                            " arp-interval")
+    [error] = errors(
+        bond(
+            "mode: active-backup\nmii-monitor-interval: 100\narp-interval: 200\n"
+            "arp-ip-targets: [10.0.0.1]"
+        )
+    )
+    assert error.startswith(
+        "t.yaml:9:23: error: bond0 sets both mii-monitor-interval and arp-interval"
+    )
 
 
 def test_arp_without_targets_and_targets_without_arp() -> None:
@@ -219,19 +228,23 @@ def test_port_not_defined() -> None:
 
 def test_too_many_arp_targets() -> None:
     targets = ", ".join(f"10.0.0.{i}" for i in range(1, 18))
-    [error] = errors(bond(
-        f"mode: active-backup\nmii-monitor-interval: 0\narp-interval: 100\n"
-        f"arp-ip-targets: [{targets}]"
-    ))
+    [error] = errors(
+        bond(
+            f"mode: active-backup\nmii-monitor-interval: 0\narp-interval: 100\n"
+            f"arp-ip-targets: [{targets}]"
+        )
+    )
     assert "bond0 has 17 arp-ip-targets; the kernel takes at most 16" in error
 
 
 @pytest.mark.parametrize("target", ["0.0.0.0", "255.255.255.255", "224.0.0.1"])
 def test_bad_arp_target(target: str) -> None:
-    [error] = errors(bond(
-        f"mode: active-backup\nmii-monitor-interval: 0\narp-interval: 100\n"
-        f"arp-ip-targets: [{target}]"
-    ))
+    [error] = errors(
+        bond(
+            f"mode: active-backup\nmii-monitor-interval: 0\narp-interval: 100\n"
+            f"arp-ip-targets: [{target}]"
+        )
+    )
     assert f"{target} cannot be an ARP/NS target of bond0" in error
 
 
@@ -268,11 +281,13 @@ def test_addresses_must_be_cidr() -> None:
 
 
 def test_gateways_become_default_routes() -> None:
-    result = bond(extra="addresses: [10.0.0.2/24, 2001:db8::2/64]\ngateway4: 10.0.0.1\n"
-                        "gateway6: 2001:db8::1")
+    result = bond(
+        extra="addresses: [10.0.0.2/24, 2001:db8::2/64]\ngateway4: 10.0.0.1\ngateway6: 2001:db8::1"
+    )
     assert errors(result) == []
     assert result.state.bonds[0].routes == (
-        RouteSpec(to="0.0.0.0/0", via="10.0.0.1"), RouteSpec(to="::/0", via="2001:db8::1"),
+        RouteSpec(to="0.0.0.0/0", via="10.0.0.1"),
+        RouteSpec(to="::/0", via="2001:db8::1"),
     )
 
 
@@ -282,8 +297,10 @@ def test_gateway_of_the_wrong_family() -> None:
 
 
 def test_routes() -> None:
-    result = bond(extra="routes:\n  - {to: 10.1.0.0/16, via: 10.0.0.1, metric: 50, table: 7}\n"
-                        "  - {to: 10.2.0.1/16, via: 10.0.0.1}\n  - {to: \"::/0\", via: 10.0.0.1}")
+    result = bond(
+        extra="routes:\n  - {to: 10.1.0.0/16, via: 10.0.0.1, metric: 50, table: 7}\n"
+        '  - {to: 10.2.0.1/16, via: 10.0.0.1}\n  - {to: "::/0", via: 10.0.0.1}'
+    )
     assert errors(result) == [
         "t.yaml:10:16: error: route destination 10.2.0.1/16 has host bits set"
         " (did you mean 10.2.0.0/16?)",
@@ -318,9 +335,7 @@ def test_keys_left_to_others_are_noted_once() -> None:
     assert any("`critical`" in n for n in notes)
 
 
-@pytest.mark.parametrize(
-    "kind", ["wifis", "bridges", "tunnels", "vrfs", "modems", "dummy-devices"]
-)
+@pytest.mark.parametrize("kind", ["wifis", "bridges", "tunnels", "vrfs", "modems", "dummy-devices"])
 def test_unmanaged_device_kinds_are_rejected(kind: str) -> None:
     result = run(f"network:\n  {kind}: {{x: {{}}}}\n")
     assert errors(result) == [
@@ -353,8 +368,9 @@ def test_per_port_options() -> None:
     assert (ports["eno1"].prio, ports["eno2"].queue_id) == (10, 2)
     [error] = errors(bond("mode: active-backup\nport-priority: {eno7: 10}"))
     assert "port-priority names `eno7`, which is not a port of bond0" in error
-    [error] = errors(bond("mode: 802.3ad\ntransmit-hash-policy: layer3+4\n"
-                          "port-priority: {eno1: 10}"))
+    [error] = errors(
+        bond("mode: 802.3ad\ntransmit-hash-policy: layer3+4\nport-priority: {eno1: 10}")
+    )
     assert "port-priority is not supported in mode 802.3ad" in error
 
 

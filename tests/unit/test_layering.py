@@ -10,9 +10,17 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2] / "bondd"
-PURE = [ROOT / "model.py", ROOT / "options.py", ROOT / "errors.py", *sorted(
-    (ROOT / "config").glob("*.py"))]
+PURE = [
+    ROOT / "model.py",
+    ROOT / "options.py",
+    ROOT / "errors.py",
+    *sorted((ROOT / "config").glob("*.py")),
+    *sorted((ROOT / "plan").glob("*.py")),
+]
 FORBIDDEN = ("pyroute2", "bondd.kernel", "bondd.daemon", "bondd.cli", "bondd.engine")
+# The engine orchestrates over interfaces; the CLI and daemon wire in the kernel.
+ENGINE = sorted((ROOT / "engine").glob("*.py"))
+ENGINE_FORBIDDEN = ("pyroute2", "bondd.kernel", "bondd.daemon", "bondd.cli")
 
 
 def imported(path: Path) -> set[str]:
@@ -29,3 +37,19 @@ def imported(path: Path) -> set[str]:
 def test_pure_module_imports(path: Path) -> None:
     bad = {n for n in imported(path) if n.startswith(FORBIDDEN)}
     assert not bad, f"{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", ENGINE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_engine_does_not_import_the_kernel(path: Path) -> None:
+    bad = {n for n in imported(path) if n.startswith(ENGINE_FORBIDDEN)}
+    assert not bad, f"{path.name} imports {bad}"
+
+
+def test_only_the_kernel_layer_imports_pyroute2() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if "kernel" not in path.relative_to(ROOT).parts
+        and any(n.startswith("pyroute2") for n in imported(path))
+    ]
+    assert offenders == []

@@ -86,8 +86,12 @@ def test_row_refuses_an_invalid_value(kernel_name: str) -> None:
 
 
 def _mode_for(option: opt.BondOption) -> BondMode:
-    for mode in (BondMode.ACTIVE_BACKUP, BondMode.IEEE_802_3AD, BondMode.BALANCE_RR,
-                 BondMode.BALANCE_TLB):
+    for mode in (
+        BondMode.ACTIVE_BACKUP,
+        BondMode.IEEE_802_3AD,
+        BondMode.BALANCE_RR,
+        BondMode.BALANCE_TLB,
+    ):
         if mode in option.effective_modes:
             return mode
     raise AssertionError(option.kernel_name)
@@ -149,7 +153,11 @@ def test_kernel_numbers_match_the_uapi() -> None:
     assert [opt.to_netlink(mode, m.value) for m in BondMode] == list(range(7))
     xmit = opt.by_kernel_name("xmit_hash_policy")
     assert dict(xmit.values) == {
-        "layer2": 0, "layer3+4": 1, "layer2+3": 2, "encap2+3": 3, "encap3+4": 4,
+        "layer2": 0,
+        "layer3+4": 1,
+        "layer2+3": 2,
+        "encap2+3": 3,
+        "encap3+4": 4,
         "vlan+srcmac": 5,
     }
     validate = opt.by_kernel_name("arp_validate")
@@ -162,8 +170,13 @@ def test_restrictions_follow_bond_options_c() -> None:
     needs_down = {o.kernel_name for o in opt.OPTIONS if o.restriction.needs_down}
     no_ports = {o.kernel_name for o in opt.OPTIONS if o.restriction.needs_no_ports}
     assert needs_down == {
-        "mode", "lacp_rate", "ad_select", "ad_user_port_key", "tlb_dynamic_lb",
-        "lacp_active", "coupled_control",
+        "mode",
+        "lacp_rate",
+        "ad_select",
+        "ad_user_port_key",
+        "tlb_dynamic_lb",
+        "lacp_active",
+        "coupled_control",
     }
     assert no_ports == {"mode", "fail_over_mac"}
 
@@ -193,9 +206,15 @@ def test_netlink_round_trip() -> None:
 @pytest.mark.parametrize(
     ("raw", "unit", "expected"),
     [
-        (100, opt.Unit.MS, 100), ("100", opt.Unit.MS, 100), ("100ms", opt.Unit.MS, 100),
-        ("1s", opt.Unit.MS, 1000), ("1.5s", opt.Unit.MS, 1500), ("1min 30s", opt.Unit.MS, 90000),
-        ("1s500ms", opt.Unit.MS, 1500), (2, opt.Unit.S, 2), ("2000ms", opt.Unit.S, 2),
+        (100, opt.Unit.MS, 100),
+        ("100", opt.Unit.MS, 100),
+        ("100ms", opt.Unit.MS, 100),
+        ("1s", opt.Unit.MS, 1000),
+        ("1.5s", opt.Unit.MS, 1500),
+        ("1min 30s", opt.Unit.MS, 90000),
+        ("1s500ms", opt.Unit.MS, 1500),
+        (2, opt.Unit.S, 2),
+        ("2000ms", opt.Unit.S, 2),
     ],
 )
 def test_durations(raw: object, unit: opt.Unit, expected: int) -> None:

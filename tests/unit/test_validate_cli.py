@@ -127,13 +127,17 @@ def test_real_bondctl_subprocess(tmp_path: Path) -> None:
     directory = conf(tmp_path, BAD)
     done = subprocess.run(
         [str(bondctl), "validate", "--config-dir", str(directory)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 65
     assert "error: lacp-rate is not supported in mode active-backup" in done.stdout
     assert done.stderr == ""
     missing = subprocess.run(
         [str(bondctl), "--config-dir", str(tmp_path / "nope"), "validate"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert missing.returncode == 66

@@ -1,0 +1,54 @@
+"""Make the kernel match the desired state: read, plan, execute, verify, record.
+
+This is the apply without the safety net; the transaction (snapshot, probes,
+confirm window, rollback) wraps it. Ownership is saved before the first write
+as the union of old and new, so a crash mid-apply never forgets a bond that
+bondd created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bondd.engine.executor import Execution, execute_or_raise
+from bondd.engine.ports import Clock, Reader, Writer
+from bondd.engine.store import Store
+from bondd.engine.verify import verify
+from bondd.errors import VerifyError
+from bondd.model import ActualState, DesiredState
+from bondd.plan.planner import Plan, plan
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan
+    execution: Execution | None
+    actual: ActualState
+
+
+def make_plan(desired: DesiredState, reader: Reader, store: Store) -> tuple[Plan, ActualState]:
+    actual = reader.read()
+    return plan(desired, actual, store.ownership()), actual
+
+
+def run_plan(the_plan: Plan, writer: Writer, reader: Reader, store: Store, clock: Clock) -> Outcome:
+    """Execute a plan made by `make_plan`, verify the kernel, record ownership."""
+    current = store.ownership()
+    store.save_ownership(current.merged_with(the_plan.ownership))
+    execution = execute_or_raise(the_plan.ops, writer)
+    actual, differences = verify(the_plan.targets, reader, clock)
+    if differences:
+        raise VerifyError([d.describe() for d in differences])
+    store.save_ownership(the_plan.ownership)
+    return Outcome(the_plan, execution, actual)
+
+
+def converge(
+    desired: DesiredState, reader: Reader, writer: Writer, store: Store, clock: Clock
+) -> Outcome:
+    the_plan, actual = make_plan(desired, reader, store)
+    if the_plan.empty:
+        if the_plan.ownership != store.ownership():
+            store.save_ownership(the_plan.ownership)
+        return Outcome(the_plan, None, actual)
+    return run_plan(the_plan, writer, reader, store, clock)

@@ -1,0 +1,29 @@
+"""The interfaces the engine drives: where state comes from and where ops go."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bondd.model import ActualState
+from bondd.plan.ops import Op
+
+
+class Reader(Protocol):
+    def read(self) -> ActualState: ...
+
+
+class Writer(Protocol):
+    writes: int
+
+    def apply(self, op: Op) -> None:
+        """Execute one op; raise bondd.errors.KernelOpError when the kernel refuses."""
+
+    def ports_of(self, bond: str) -> list[str]:
+        """The bond's current ports (for fallbacks that must release them)."""
+        ...
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...

@@ -1,0 +1,76 @@
+"""bondd's persistent state in --state-dir: versioned JSON, written atomically.
+
+Written with write-to-temp, fsync, rename, fsync of the directory, so a
+crash or power cut leaves the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from bondd.errors import BonddError
+from bondd.plan.ownership import Ownership
+
+FORMAT_VERSION = 1
+DEFAULT_STATE_DIR = Path("/var/lib/bondd")
+
+
+class StateError(BonddError):
+    """A state file is unreadable or from an unknown version.
+
+    Look at the file named in the message; move it away only if you know the
+    kernel state it describes (bondd then treats every bond as not its own).
+    """
+
+    exit_code = 74  # EX_IOERR
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w") as handle:
+        json.dump({"version": FORMAT_VERSION, **data}, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StateError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+        raise StateError(f"{path} has an unknown format version")
+    return data
+
+
+class Store:
+    def __init__(self, state_dir: Path = DEFAULT_STATE_DIR) -> None:
+        self.dir = state_dir
+
+    @property
+    def ownership_path(self) -> Path:
+        return self.dir / "ownership.json"
+
+    def ownership(self) -> Ownership:
+        data = read_json(self.ownership_path)
+        return Ownership() if data is None else Ownership.from_json(data)
+
+    def save_ownership(self, ownership: Ownership) -> None:
+        write_json(self.ownership_path, ownership.to_json())

@@ -1,0 +1,220 @@
+"""Execute plan operations against the kernel, one function per kind of op.
+
+Bond options go over netlink: through pyroute2 when it can encode them
+(numbers and enums), through bondd.kernel.rawlink for the attributes its
+map lacks; address lists and MACs go through sysfs, which takes them as
+text. Every kernel error comes back as `KernelOpError` naming the op, with
+the kernel's errno, so the caller can report it, fall back (EBUSY,
+ENOTEMPTY) or roll back.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+from typing import Any
+
+from bondd.errors import KernelOpError
+from bondd.kernel import sysfs
+from bondd.kernel.netlink import IPRoute, NetlinkError
+from bondd.kernel.rawlink import BOND_WIRE, PORT_WIRE, RawLinkSocket, encode
+from bondd.model import BondOptions, OptionValue, RouteSpec
+from bondd.options import Kind, by_kernel_name, to_netlink
+from bondd.plan import ops as o
+
+RTPROT_STATIC = 4
+RTNH_F_ONLINK = 4
+_SCOPES = {"global": 0, "link": 253, "host": 254}
+_TYPES = {
+    "unicast": 1,
+    "local": 2,
+    "broadcast": 3,
+    "blackhole": 6,
+    "unreachable": 7,
+    "prohibit": 8,
+    "throw": 9,
+}
+_NETLINK_KINDS = frozenset({Kind.INT, Kind.ENUM, Kind.BOOL, Kind.INTERFACE})
+
+
+class KernelWriter:
+    """Applies ops through one netlink socket; counts writes for benchmarks and tests."""
+
+    def __init__(self, ipr: IPRoute) -> None:
+        self.ipr = ipr
+        self.raw = RawLinkSocket()
+        self.writes = 0
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def apply(self, op: o.Op) -> None:
+        try:
+            self._dispatch(op)
+        except NetlinkError as exc:
+            raise KernelOpError(
+                op, exc.code, str(exc.args[1] if len(exc.args) > 1 else exc)
+            ) from exc
+        except OSError as exc:
+            raise KernelOpError(op, exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
+
+    def ports_of(self, bond: str) -> list[str]:
+        """The bond's ports now, for fallbacks that must release them."""
+        path = sysfs.SYSFS_NET / bond / "bonding" / "slaves"
+        try:
+            return path.read_text().split()
+        except OSError:
+            return []
+
+    # -- dispatch ----------------------------------------------------------
+
+    def _dispatch(self, op: o.Op) -> None:
+        match op:
+            case o.CreateBond():
+                self._create_bond(op)
+            case o.DeleteBond():
+                self._link("del", self._index(op.bond))
+            case o.SetLinkUp():
+                self._link("set", self._index(op.ifname), state="up" if op.up else "down")
+            case o.SetOptions():
+                self._set_options(op.bond, op.options)
+            case o.AddPort():
+                self._link("set", self._index(op.port), master=self._index(op.bond))
+            case o.RemovePort():
+                self._link("set", self._index(op.port), master=0)
+            case o.SetPortOption():
+                self._set_port_option(op)
+            case o.SetMtu():
+                self._link("set", self._index(op.ifname), mtu=op.mtu)
+            case o.SetMac():
+                self._link("set", self._index(op.ifname), address=op.macaddress)
+            case o.AddAddress() | o.DelAddress():
+                self._address(op)
+            case o.AddRoute() | o.DelRoute():
+                self._route(op)
+            case o.CreateVlan():
+                self._count()
+                self.ipr.link(
+                    "add",
+                    ifname=op.ifname,
+                    kind="vlan",
+                    link=self._index(op.bond),
+                    vlan_id=op.vlan_id,
+                )
+            case o.DeleteVlan():
+                self._link("del", self._index(op.ifname))
+            case _:
+                raise TypeError(f"no writer for {type(op).__name__}")
+
+    def _count(self) -> None:
+        self.writes += 1
+
+    def _link(self, command: str, index: int, **kwargs: Any) -> None:
+        self._count()
+        self.ipr.link(command, index=index, **kwargs)
+
+    def _index(self, ifname: str) -> int:
+        found = self.ipr.link_lookup(ifname=ifname)
+        if not found:
+            raise OSError(errno.ENODEV, f"no link named {ifname}")
+        return int(found[0])
+
+    # -- bond options ------------------------------------------------------
+
+    def _split(self, options: BondOptions) -> tuple[dict[str, Any], dict[str, OptionValue]]:
+        """Options as pyroute2 keywords (bond_miimon=...) and the rest for sysfs."""
+        netlink: dict[str, Any] = {}
+        rest: dict[str, OptionValue] = {}
+        for name, value in options.items():
+            option = by_kernel_name(name)
+            if name in BOND_WIRE:
+                rest[name] = value
+            elif option.in_pyroute2 and option.kind in _NETLINK_KINDS:
+                key = option.ifla.removeprefix("IFLA_").lower()
+                if option.kind is Kind.INTERFACE:
+                    netlink[key] = self._index(str(value)) if value else 0
+                else:
+                    netlink[key] = to_netlink(option, value)
+            else:
+                rest[name] = value
+        return netlink, rest
+
+    def _create_bond(self, op: o.CreateBond) -> None:
+        netlink, rest = self._split(op.options)
+        self._count()
+        self.ipr.link("add", ifname=op.bond, kind="bond", **netlink)
+        self._write_rest(op.bond, rest)
+
+    def _set_options(self, bond: str, options: BondOptions) -> None:
+        netlink, rest = self._split(options)
+        if netlink:
+            self._link("set", self._index(bond), kind="bond", **netlink)
+        self._write_rest(bond, rest)
+
+    def _write_rest(self, bond: str, options: dict[str, OptionValue]) -> None:
+        for name, value in options.items():
+            self._count()
+            if name in BOND_WIRE:
+                assert not isinstance(value, str)
+                self.raw.set_bond_attr(self._index(bond), encode(BOND_WIRE[name], value))
+            else:
+                sysfs.write_option(by_kernel_name(name), bond, value)
+
+    def _set_port_option(self, op: o.SetPortOption) -> None:
+        self._count()
+        if op.option in PORT_WIRE:
+            wire = PORT_WIRE[op.option]
+            self.raw.set_bond_attr(self._index(op.port), encode(wire, op.value), port=True)
+            return
+        # queue_id is written through the bond: "PORT:ID".
+        with (sysfs.SYSFS_NET / op.bond / "bonding" / "queue_id").open("w") as handle:
+            handle.write(f"{op.port}:{op.value}")
+
+    # -- layer 3 -----------------------------------------------------------
+
+    def _address(self, op: o.AddAddress | o.DelAddress) -> None:
+        iface = ipaddress.ip_interface(op.address)
+        self._count()
+        self.ipr.addr(
+            "add" if isinstance(op, o.AddAddress) else "del",
+            index=self._index(op.ifname),
+            address=str(iface.ip),
+            prefixlen=iface.network.prefixlen,
+        )
+
+    def _route(self, op: o.AddRoute | o.DelRoute) -> None:
+        self._count()
+        self.ipr.route(
+            "add" if isinstance(op, o.AddRoute) else "del",
+            **route_request(op.route, self._index(op.ifname)),
+        )
+
+
+def route_request(route: RouteSpec, oif: int) -> dict[str, Any]:
+    network = ipaddress.ip_network(route.to)
+    request: dict[str, Any] = {
+        "family": socket.AF_INET6 if network.version == 6 else socket.AF_INET,
+        "dst_len": network.prefixlen,
+        "oif": oif,
+        "proto": RTPROT_STATIC,
+        "table": route.table if route.table is not None else 254,
+        "type": _TYPES.get(route.type, 1),
+    }
+    if network.prefixlen:
+        request["dst"] = str(network.network_address)
+    if route.via:
+        request["gateway"] = route.via
+    if route.metric is not None:
+        request["priority"] = route.metric
+    if route.scope is not None:
+        request["scope"] = _SCOPES[route.scope]
+    elif not route.via:
+        request["scope"] = _SCOPES["link"]
+    if route.on_link:
+        request["flags"] = RTNH_F_ONLINK
+    if route.source:
+        request["prefsrc"] = route.source
+    if route.mtu:
+        request["metrics"] = {"attrs": [("RTAX_MTU", route.mtu)]}
+    return request
