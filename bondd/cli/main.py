@@ -18,11 +18,14 @@ from pathlib import Path
 from types import ModuleType
 
 from bondd import __version__
+from bondd.cli import apply as apply_cmd
 from bondd.cli import output
+from bondd.cli import plan as plan_cmd
 from bondd.cli import validate as validate_cmd
+from bondd.cli.context import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 from bondd.errors import BonddError
 
-COMMANDS: tuple[ModuleType, ...] = (validate_cmd,)
+COMMANDS: tuple[ModuleType, ...] = (validate_cmd, plan_cmd, apply_cmd)
 
 
 def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
@@ -31,6 +34,14 @@ def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
         default=argparse.SUPPRESS,
         help="read configuration from DIR instead of /etc/bondd.d and /run/bondd.d;"
         " repeatable, later directories shadow earlier ones",
+    )
+    parser.add_argument(
+        "--state-dir", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+        help="where bondd keeps ownership and committed state (default /var/lib/bondd)",
+    )
+    parser.add_argument(
+        "--run-dir", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+        help="where the daemon's control socket and run-time files live (default /run/bondd)",
     )
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and debugging output")
@@ -55,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _normalise(args: argparse.Namespace) -> argparse.Namespace:
     dirs = [*getattr(args, "config_dir_before", []), *getattr(args, "config_dir_after", [])]
     args.config_dirs = dirs
+    args.state_dir = getattr(args, "state_dir", DEFAULT_STATE_DIR)
+    args.run_dir = getattr(args, "run_dir", DEFAULT_RUN_DIR)
     args.debug = getattr(args, "debug", False)
     args.json = getattr(args, "json", False)
     return args

@@ -1,0 +1,47 @@
+"""Plans as a person reads them (grouped by bond, with the disruption) and as JSON."""
+
+from __future__ import annotations
+
+from bondd.plan.ops import Disruption
+from bondd.plan.planner import Plan
+
+
+def plan_text(plan: Plan) -> str:
+    lines = [f"warning: {w}" for w in plan.warnings]
+    if plan.empty:
+        lines.append("converged: nothing to do")
+        return "\n".join(lines)
+    worst = plan.disruption()
+    number = 0
+    for bond in dict.fromkeys(op.bond for op in plan.ops):
+        lines.append(f"{bond}: {worst[bond].label}")
+        for op in plan.ops:
+            if op.bond != bond:
+                continue
+            number += 1
+            lines.append(f"  {number:>3}. {op.describe()}")
+    bonds = len(worst)
+    lines.append(
+        f"{len(plan.ops)} operation{'s' if len(plan.ops) != 1 else ''} on"
+        f" {bonds} bond{'s' if bonds != 1 else ''}"
+    )
+    return "\n".join(lines)
+
+
+def plan_json(plan: Plan) -> dict[str, object]:
+    return {
+        "converged": plan.empty,
+        "bonds": {bond: d.label for bond, d in sorted(plan.disruption().items())},
+        "operations": [
+            {
+                "bond": op.bond,
+                "op": type(op).__name__,
+                "description": op.describe(),
+                "disruption": op.disruption.label,
+            }
+            for op in plan.ops
+        ],
+        "differences": [d.to_json() for d in plan.differences],
+        "warnings": list(plan.warnings),
+        "disruption_levels": [d.label for d in Disruption],
+    }
