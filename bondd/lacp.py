@@ -80,7 +80,8 @@ class Verdict(enum.StrEnum):
 
 _MEANING = {
     Verdict.NEGOTIATED: "every port is in service in one aggregator with the partner",
-    Verdict.PARTNER_SILENT: "no LACPDU from the other end: it is not speaking LACP",
+    Verdict.PARTNER_SILENT: "no LACPDU from the other end: it does not speak LACP"
+    " (or the bond has just started)",
     Verdict.SPLIT: "the ports landed in different aggregators: they reach different partners",
     Verdict.PORT_DOWN: "a port has no link, so LACP cannot run on it",
     Verdict.WAITING: "the partner answers but the ports are not (or no longer) in sync",
