@@ -21,11 +21,15 @@ from bondd import __version__
 from bondd.cli import apply as apply_cmd
 from bondd.cli import output
 from bondd.cli import plan as plan_cmd
+from bondd.cli import show as show_cmd
+from bondd.cli import status as status_cmd
 from bondd.cli import validate as validate_cmd
 from bondd.cli.context import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 from bondd.errors import BonddError
 
-COMMANDS: tuple[ModuleType, ...] = (validate_cmd, plan_cmd, apply_cmd)
+COMMANDS: tuple[ModuleType, ...] = (
+    validate_cmd, plan_cmd, apply_cmd, status_cmd, show_cmd
+)
 
 
 def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:

@@ -1,0 +1,1 @@
+"""Renderers that turn kernel state back into configuration. Pure: no kernel, no files."""
