@@ -249,10 +249,18 @@ class _Builder:
                 for address in link.addresses:
                     self.ops.append(o.DelAddress(t.name, port, address))
         routes = set(bond.routes) if bond is not None else set()
+        if self._takes_down(t.name):
+            # The kernel flushes a link's routes when it goes down: add them again after.
+            routes = set()
         for route in _sorted_routes(routes - t.routes):
             self.ops.append(o.DelRoute(t.name, t.name, route))
         for route in _sorted_routes(t.routes - routes):
             self.ops.append(o.AddRoute(t.name, t.name, route))
+
+    def _takes_down(self, bond: str) -> bool:
+        return any(
+            isinstance(op, o.SetLinkUp) and op.ifname == bond and not op.up for op in self.ops
+        )
 
     def _vlans(self, t: BondTarget, bond: BondState | None) -> None:
         have = {v.name: v for v in bond.vlans} if bond is not None else {}
