@@ -1,63 +1,171 @@
-"""`bondctl apply`: validate, plan, show, ask, execute, verify.
+"""`bondctl apply`: the staged, self-undoing change.
 
-Exit 0 only when the kernel was read back and matches the configuration.
-Without --yes it asks first; end of input counts as no.
+    bondctl apply [--yes] [--confirm-timeout N] [--no-probes] [FILE...]
+
+Validates, shows the plan, asks (unless --yes; end of input is a no), then
+runs the transaction: snapshot, execute, verify, probes and the LACP gate.
+With --confirm-timeout N the change must be confirmed within N seconds
+(Enter on this terminal, or `bondctl confirm` from another), else it is
+rolled back. The timer does not depend on this terminal: a detached guard
+process (or the daemon) rolls back at the deadline even if this process or
+the SSH session dies. Named FILEs are installed into the first config
+directory as part of the transaction and restored on rollback.
+
+Exit codes: 0 committed (or nothing to do), 3 rolled back (the reason is
+printed), 65 invalid configuration, 75 another transaction in progress.
 """
 
 from __future__ import annotations
 
 import argparse
+import select
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from bondd import config
 from bondd.cli import context, output, render
-from bondd.engine.converge import make_plan, run_plan
+from bondd.engine.converge import make_plan
+from bondd.engine.pending import StagedFile
+from bondd.engine.transaction import (
+    Host,
+    Proposal,
+    Result,
+    Status,
+    confirm,
+    rollback_pending,
+)
+from bondd.engine.transaction import begin as begin_transaction
 
 EX_DECLINED = 1
+EX_ROLLED_BACK = 3
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "apply",
         parents=[parent],
-        help="make the kernel match the configuration",
-        description="Validate the configuration, show the plan, ask, apply it and verify the"
-        " result by reading the kernel back.",
+        help="make the kernel match the configuration, safely",
+        description=__doc__.split("\n\n", 2)[2] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        type=Path,
+        help="YAML files to install into the first config directory",
     )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
+    parser.add_argument(
+        "--confirm-timeout",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="roll back unless confirmed within N seconds",
+    )
+    parser.add_argument(
+        "--no-probes",
+        action="store_true",
+        help="skip connectivity probes: a change that cuts the network off"
+        " is then only caught by the confirm window",
+    )
     parser.set_defaults(run=run)
 
 
+def proposal(args: argparse.Namespace) -> Proposal:
+    dirs = args.config_dirs or list(config.DEFAULT_DIRS)
+    staged: dict[Path, bytes] = {}
+    files: list[StagedFile] = []
+    for source in args.files:
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            output.die(f"cannot read {source}: {exc.strerror}", exit_code=66)
+        target = dirs[0] / source.name
+        staged[target] = data
+        old = target.read_text() if target.exists() else None
+        files.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
+    desired = config.load_desired(dirs, explicit=bool(args.config_dirs), staged=staged)
+    found = config.check(dirs, explicit=bool(args.config_dirs), staged=staged).files
+    return Proposal(desired, config.content_hash(found, staged), tuple(files))
+
+
 def run(args: argparse.Namespace) -> int:
-    desired = context.desired(args)
+    proposal(args)  # invalid input stops here, before root or the kernel is needed
     context.require_root("bondctl apply")
-    with context.kernel(args) as k:
-        the_plan, _ = make_plan(desired, k.reader, k.store)
+    if args.no_probes:
+        print(
+            "warning: --no-probes: connectivity is not checked; only the confirm window"
+            " (if any) can undo a change that cuts this host off",
+            file=sys.stderr,
+        )
+    with context.host(args) as host:
+        # A change left behind by a crash is settled first; it may restore files.
+        context.settle_pending(args, host)
+        the_proposal = proposal(args)
+        the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
         if not args.json:
             print(render.plan_text(the_plan))
-        if the_plan.empty:
-            if args.json:
-                output.print_json({"result": "converged", "operations": 0})
-            return 0
-        if not args.yes and not _confirmed(len(the_plan.ops)):
+        if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
-        started = time.monotonic()
-        run_plan(the_plan, k.writer, k.reader, k.store, k.clock)
-        elapsed = time.monotonic() - started
-    if args.json:
-        output.print_json(
-            {
-                "result": "applied",
-                "operations": len(the_plan.ops),
-                "seconds": round(elapsed, 3),
-                **render.plan_json(the_plan),
-            }
+        result = begin_transaction(
+            host, the_proposal, confirm_timeout=args.confirm_timeout, probes=not args.no_probes
         )
-    else:
-        print(f"applied {len(the_plan.ops)} operations in {elapsed:.2f}s; kernel verified")
-    return 0
+        if result.status is Status.WAITING:
+            result = _confirm_window(args, host, result, the_proposal.hash)
+    return _report(args, result)
+
+
+def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest: str) -> Result:
+    """Wait for Enter, `bondctl confirm` or the deadline; the guard covers our death."""
+    assert result.txn is not None and result.deadline is not None
+    guard = context.start_guard(args, result.txn)
+    pending = host.store.pending()
+    if pending is not None and pending.txn == result.txn:
+        host.store.save_pending(pending.with_(guard_pid=guard))
+    interactive = sys.stdin.isatty()
+    shown = -1
+    while True:
+        pending = host.store.pending()
+        if pending is None or pending.txn != result.txn:
+            committed = host.store.committed()
+            if committed is not None and committed[0] == digest:
+                return Result(
+                    Status.COMMITTED, result.plan, result.txn, "confirmed elsewhere", result.gates
+                )
+            reason = host.store.rejected().get(digest, "rolled back")
+            return Result(Status.ROLLED_BACK, result.plan, result.txn, reason, result.gates)
+        left = result.deadline - host.wall()
+        if left <= 0:
+            rollback_pending(
+                host,
+                f"not confirmed within {args.confirm_timeout:g}s",
+                result.txn,
+                only_if_due=True,
+            )
+            continue
+        if interactive and int(left) != shown:
+            shown = int(left)
+            print(
+                f"\rPress Enter to keep this configuration; reverting in {shown:>3d} s ",
+                end="",
+                flush=True,
+            )
+        if interactive and select.select([sys.stdin], [], [], 0.25)[0]:
+            line = sys.stdin.readline()
+            if line:  # end of input is never a confirmation
+                print()
+                if confirm(host, result.txn) is not None:
+                    return Result(
+                        Status.COMMITTED, result.plan, result.txn, "confirmed", result.gates
+                    )
+            else:
+                interactive = False
+        elif not interactive:
+            time.sleep(0.25)
 
 
 def _confirmed(count: int) -> bool:
@@ -67,3 +175,38 @@ def _confirmed(count: int) -> bool:
         print()
         return False
     return answer.strip().lower() in ("y", "yes")
+
+
+def _report(args: argparse.Namespace, result: Result) -> int:
+    code = EX_ROLLED_BACK if result.status is Status.ROLLED_BACK else 0
+    if args.json:
+        output.print_json(
+            {
+                "result": result.status.value,
+                "transaction": result.txn,
+                "reason": result.reason,
+                "gates": [
+                    {
+                        "name": g.name,
+                        "ok": g.ok,
+                        "detail": g.detail,
+                        "used": g.used,
+                        "seconds": round(g.seconds, 3),
+                    }
+                    for g in result.gates
+                ],
+                "timings": {k: round(v, 3) for k, v in result.timings.items()},
+                **(render.plan_json(result.plan) if result.plan else {}),
+            }
+        )
+        return code
+    for gate in result.gates:
+        print(gate.describe())
+    if result.status is Status.ROLLED_BACK:
+        print(f"rolled back: {result.reason}")
+    elif result.status is Status.CONVERGED:
+        print("converged: nothing to do")
+    else:
+        extra = f" ({result.reason})" if result.reason else ""
+        print(f"committed{extra}; kernel verified")
+    return code

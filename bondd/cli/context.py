@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +18,10 @@ from pathlib import Path
 from bondd import config
 from bondd.cli.output import die
 from bondd.engine.clock import SystemClock
+from bondd.engine.pending import Phase
 from bondd.engine.ports import Reader, Writer
 from bondd.engine.store import Store
+from bondd.engine.transaction import Host, read_boot_id, recover_now
 from bondd.model import DesiredState
 
 DEFAULT_STATE_DIR = Path("/var/lib/bondd")
@@ -65,3 +69,62 @@ def kernel(args: argparse.Namespace) -> Iterator[Kernel]:
         reader.close()
         writer.close()
         ipr.close()
+
+
+@contextmanager
+def host(args: argparse.Namespace) -> Iterator[Host]:
+    """The transaction's view of the real machine: kernel, store, clock, probes."""
+    from bondd.probe import NetworkProber  # noqa: PLC0415
+
+    with kernel(args) as k:
+        yield Host(k.reader, k.writer, k.store, k.clock, NetworkProber(), read_boot_id())
+
+
+def start_guard(args: argparse.Namespace, txn: str) -> int:
+    """A detached process that rolls the transaction back at its deadline.
+
+    It runs in a session of its own, so neither the end of the admin's SSH
+    session (SIGHUP) nor a killed `bondctl` stops it.
+    """
+    argv = [
+        sys.executable,
+        "-m",
+        "bondd.cli.guard",
+        "--state-dir",
+        str(args.state_dir),
+        "--txn",
+        txn,
+    ]
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
+    return proc.pid
+
+
+def guard_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"bondd.cli.guard" in cmdline
+
+
+def settle_pending(args: argparse.Namespace, host: Host) -> None:
+    """Recover a pending transaction; give a waiting one whose timer died a new guard."""
+    done = recover_now(host)
+    if done:
+        print(f"bondd: {done}", file=sys.stderr)
+    pending = host.store.pending()
+    if (
+        pending is not None
+        and pending.phase is Phase.WAITING
+        and not guard_alive(pending.guard_pid)
+    ):
+        host.store.save_pending(pending.with_(guard_pid=start_guard(args, pending.txn)))

@@ -19,6 +19,7 @@ from types import ModuleType
 
 from bondd import __version__
 from bondd.cli import apply as apply_cmd
+from bondd.cli import confirm as confirm_cmd
 from bondd.cli import output
 from bondd.cli import plan as plan_cmd
 from bondd.cli import show as show_cmd
@@ -28,34 +29,58 @@ from bondd.cli.context import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 from bondd.errors import BonddError
 
 COMMANDS: tuple[ModuleType, ...] = (
-    validate_cmd, plan_cmd, apply_cmd, status_cmd, show_cmd
+    validate_cmd,
+    plan_cmd,
+    apply_cmd,
+    status_cmd,
+    show_cmd,
+    confirm_cmd,
 )
 
 
 def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
     parser.add_argument(
-        "--config-dir", metavar="DIR", type=Path, action="append", dest=dest,
+        "--config-dir",
+        metavar="DIR",
+        type=Path,
+        action="append",
+        dest=dest,
         default=argparse.SUPPRESS,
         help="read configuration from DIR instead of /etc/bondd.d and /run/bondd.d;"
         " repeatable, later directories shadow earlier ones",
     )
     parser.add_argument(
-        "--state-dir", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+        "--state-dir",
+        metavar="DIR",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="where bondd keeps ownership and committed state (default /var/lib/bondd)",
     )
     parser.add_argument(
-        "--run-dir", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+        "--run-dir",
+        metavar="DIR",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="where the daemon's control socket and run-time files live (default /run/bondd)",
     )
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks and debugging output")
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="machine-readable output where the command supports it")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and debugging output",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="machine-readable output where the command supports it",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bondctl", description="Validate, plan and apply bondd's bonding configuration.",
+        prog="bondctl",
+        description="Validate, plan and apply bondd's bonding configuration.",
     )
     parser.add_argument("--version", action="version", version=f"bondctl {__version__}")
     _global_options(parser, "config_dir_before")

@@ -8,7 +8,8 @@ reading the configuration files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,15 @@ from bondd.config.validate import validate
 from bondd.errors import ConfigError
 from bondd.model import DesiredState, Diagnostic, Severity
 
-__all__ = ["DEFAULT_DIRS", "CheckResult", "check", "check_text", "check_tree", "load_desired"]
+__all__ = [
+    "DEFAULT_DIRS",
+    "CheckResult",
+    "check",
+    "check_text",
+    "check_tree",
+    "content_hash",
+    "load_desired",
+]
 
 
 @dataclass(frozen=True)
@@ -49,17 +58,27 @@ def check_text(text: str, file: str = "<text>") -> CheckResult:
     return CheckResult(result.state, _sorted(tuple(found) + result.diagnostics), ())
 
 
-def check(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> CheckResult:
+def check(
+    dirs: Sequence[Path] = DEFAULT_DIRS,
+    *,
+    explicit: bool = False,
+    staged: Mapping[Path, bytes] | None = None,
+) -> CheckResult:
     """Read, merge and check every file; raises only ConfigDirMissingError."""
-    loaded = load(dirs, explicit=explicit)
+    loaded = load(dirs, explicit=explicit, staged=staged)
     result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files))
     diagnostics = loaded.diagnostics + result.diagnostics
     return CheckResult(result.state, _sorted(diagnostics), loaded.files)
 
 
-def load_desired(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> DesiredState:
+def load_desired(
+    dirs: Sequence[Path] = DEFAULT_DIRS,
+    *,
+    explicit: bool = False,
+    staged: Mapping[Path, bytes] | None = None,
+) -> DesiredState:
     """The validated desired state, or ConfigError with every diagnostic."""
-    result = check(dirs, explicit=explicit)
+    result = check(dirs, explicit=explicit, staged=staged)
     if not result.ok:
         raise ConfigError(result.diagnostics)
     return result.state
@@ -67,8 +86,28 @@ def load_desired(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False)
 
 def _sorted(diagnostics: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
     # File order then position reads like a compiler; file-less findings last.
-    return tuple(sorted(
-        diagnostics,
-        key=lambda d: (d.pos is None, d.pos.file if d.pos else "",
-                       d.pos.line if d.pos else 0, d.pos.column if d.pos else 0),
-    ))
+    return tuple(
+        sorted(
+            diagnostics,
+            key=lambda d: (
+                d.pos is None,
+                d.pos.file if d.pos else "",
+                d.pos.line if d.pos else 0,
+                d.pos.column if d.pos else 0,
+            ),
+        )
+    )
+
+
+def content_hash(files: Sequence[Path], staged: Mapping[Path, bytes] | None = None) -> str:
+    """The identity of a proposal: every file's name and bytes, in merge order."""
+    digest = hashlib.sha256()
+    for path in files:
+        data = (staged or {}).get(path)
+        if data is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = b""
+        digest.update(path.name.encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()[:16]

@@ -15,7 +15,7 @@ raised is `ConfigDirMissingError` for a directory the user named.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +78,8 @@ class MarkedLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
             except (ValueError, TypeError, OverflowError) as exc:
                 # e.g. a timestamp like 2024-02-30 or `!!float x`
                 raise _RefusedError(
-                    f"cannot read value {node.value!r}: {exc}", node.start_mark,
+                    f"cannot read value {node.value!r}: {exc}",
+                    node.start_mark,
                     "quote the value if it is meant as text",
                 ) from exc
             return YScalar(value, pos)
@@ -92,18 +93,26 @@ class MarkedLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
             for key_node, value_node in node.value:
                 key_pos = self.pos(key_node.start_mark)
                 if not isinstance(key_node, yaml.ScalarNode):
-                    self.diagnostics.append(Diagnostic(
-                        Severity.ERROR, "a mapping key must be a plain name", key_pos,
-                        "write the key as a string",
-                    ))
+                    self.diagnostics.append(
+                        Diagnostic(
+                            Severity.ERROR,
+                            "a mapping key must be a plain name",
+                            key_pos,
+                            "write the key as a string",
+                        )
+                    )
                     continue
                 name = str(key_node.value)
                 if name in entries:
                     first = entries[name].key_pos
-                    self.diagnostics.append(Diagnostic(
-                        Severity.ERROR, f"duplicate key {name!r}", key_pos,
-                        f"it is already set at line {first.line}; keep one",
-                    ))
+                    self.diagnostics.append(
+                        Diagnostic(
+                            Severity.ERROR,
+                            f"duplicate key {name!r}",
+                            key_pos,
+                            f"it is already set at line {first.line}; keep one",
+                        )
+                    )
                 entries[name] = YEntry(key_pos, self.to_ynode(value_node))
             self._count(
                 node, sum(self._sizes.get(id(v), 1) for _, v in node.value) + len(node.value)
@@ -117,7 +126,8 @@ class MarkedLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
         if size > MAX_EXPANDED_NODES:
             raise _RefusedError(
                 f"the document expands to more than {MAX_EXPANDED_NODES} values through aliases",
-                node.start_mark, "expand the aliases by hand",
+                node.start_mark,
+                "expand the aliases by hand",
             )
 
 
@@ -138,11 +148,15 @@ class LoadedFiles:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def discover(dirs: Sequence[Path], *, explicit: bool) -> list[Path]:
+def discover(
+    dirs: Sequence[Path], *, explicit: bool, staged: Mapping[Path, bytes] | None = None
+) -> list[Path]:
     """The files to read, in merge order, after shadowing.
 
     `explicit`: the directories were named by the user, so a missing one is an
     error (ConfigDirMissingError); the default directories may be absent.
+    `staged`: files about to be installed (`bondctl apply FILE`), read as if
+    they were already in their directory.
     """
     chosen: dict[str, Path] = {}
     for directory in dirs:
@@ -158,27 +172,42 @@ def discover(dirs: Sequence[Path], *, explicit: bool) -> list[Path]:
             if path.name.startswith(".") or not path.is_file():
                 continue
             chosen[path.name] = path
+        for path in staged or {}:
+            if path.parent == directory:
+                chosen[path.name] = path
     return [chosen[name] for name in sorted(chosen)]
 
 
-def read_file(path: Path) -> tuple[YNode | None, list[Diagnostic]]:
-    """One file -> its tree (None if empty or unusable) and what went wrong."""
+def read_file(path: Path, data: bytes | None = None) -> tuple[YNode | None, list[Diagnostic]]:
+    """One file -> its tree (None if empty or unusable) and what went wrong.
+
+    `data`: the file's content when it is staged rather than on disk.
+    """
     name = str(path)
     try:
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        return None, [Diagnostic(
-            Severity.ERROR, f"cannot read file: {reason}", SourcePos(name, 1, 1),
-            "check the file's permissions; bondd reads it as root",
-        )]
+        return None, [
+            Diagnostic(
+                Severity.ERROR,
+                f"cannot read file: {reason}",
+                SourcePos(name, 1, 1),
+                "check the file's permissions; bondd reads it as root",
+            )
+        ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Diagnostic(
-            Severity.ERROR, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            _byte_pos(name, data, exc.start), "save the file as UTF-8",
-        )]
+        return None, [
+            Diagnostic(
+                Severity.ERROR,
+                f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                _byte_pos(name, data, exc.start),
+                "save the file as UTF-8",
+            )
+        ]
     return parse_text(text, name)
 
 
@@ -201,9 +230,9 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
     except yaml.YAMLError as exc:
         return None, [_reader_error(file, text, exc)]
     except RecursionError:
-        return None, [Diagnostic(
-            Severity.ERROR, "the document is nested too deeply", SourcePos(file, 1, 1)
-        )]
+        return None, [
+            Diagnostic(Severity.ERROR, "the document is nested too deeply", SourcePos(file, 1, 1))
+        ]
     finally:
         loader.dispose()
     return tree, loader.diagnostics
@@ -214,12 +243,16 @@ def _yaml_error(loader: MarkedLoader, exc: yaml.MarkedYAMLError) -> Diagnostic:
     problem = exc.problem or exc.context or "invalid YAML"
     if "expected a single document" in (exc.context or ""):
         return Diagnostic(
-            Severity.ERROR, "a file may hold only one YAML document", loader.pos(mark),
+            Severity.ERROR,
+            "a file may hold only one YAML document",
+            loader.pos(mark),
             "remove the second `---` or split the file",
         )
     context = f" {exc.context}" if exc.context and exc.problem else ""
     return Diagnostic(
-        Severity.ERROR, f"YAML syntax error: {problem}{context}", loader.pos(mark),
+        Severity.ERROR,
+        f"YAML syntax error: {problem}{context}",
+        loader.pos(mark),
         "fix the YAML syntax (indentation, quoting, colons)",
     )
 
@@ -233,7 +266,9 @@ def _reader_error(file: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
     column = position - (before.rfind("\n") + 1) + 1
     reason = getattr(exc, "reason", None) or str(exc)
     return Diagnostic(
-        Severity.ERROR, f"YAML cannot read this file: {reason}", SourcePos(file, line, column),
+        Severity.ERROR,
+        f"YAML cannot read this file: {reason}",
+        SourcePos(file, line, column),
         "remove control characters from the file",
     )
 
@@ -245,23 +280,33 @@ def _byte_pos(file: str, data: bytes, offset: int) -> SourcePos:
     return SourcePos(file, line, column)
 
 
-def load(dirs: Sequence[Path] = DEFAULT_DIRS, *, explicit: bool = False) -> LoadedFiles:
+def load(
+    dirs: Sequence[Path] = DEFAULT_DIRS,
+    *,
+    explicit: bool = False,
+    staged: Mapping[Path, bytes] | None = None,
+) -> LoadedFiles:
     """Discover, read and merge every file. A file with errors takes no part in the merge."""
-    files = discover(dirs, explicit=explicit)
+    staged = staged or {}
+    files = discover(dirs, explicit=explicit, staged=staged)
     tree: YNode | None = None
     diagnostics: list[Diagnostic] = []
     for path in files:
-        node, found = read_file(path)
+        node, found = read_file(path, staged.get(path))
         diagnostics.extend(found)
         if node is None or any(d.severity is Severity.ERROR for d in found):
             continue
         if isinstance(node, YScalar) and node.value is None:
             continue
         if not isinstance(node, YMap):
-            diagnostics.append(Diagnostic(
-                Severity.ERROR, "the file must hold a mapping with `network:` or `bondd:`",
-                node.pos, "start the file with `network:`",
-            ))
+            diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "the file must hold a mapping with `network:` or `bondd:`",
+                    node.pos,
+                    "start the file with `network:`",
+                )
+            )
             continue
         tree = node if tree is None else merge(tree, node)
     return LoadedFiles(tree, tuple(files), tuple(diagnostics))

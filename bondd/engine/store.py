@@ -11,7 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bondd.engine.pending import Pending
+from bondd.engine.serial import desired_from_json, desired_to_json
 from bondd.errors import BonddError
+from bondd.model import DesiredState
 from bondd.plan.ownership import Ownership
 
 FORMAT_VERSION = 1
@@ -74,3 +77,57 @@ class Store:
 
     def save_ownership(self, ownership: Ownership) -> None:
         write_json(self.ownership_path, ownership.to_json())
+
+    # -- the pending transaction ---------------------------------------------
+
+    @property
+    def pending_path(self) -> Path:
+        return self.dir / "pending.json"
+
+    def pending(self) -> Pending | None:
+        data = read_json(self.pending_path)
+        return None if data is None else Pending.from_json(data)
+
+    def save_pending(self, pending: Pending) -> None:
+        write_json(self.pending_path, pending.to_json())
+
+    def drop_pending(self) -> None:
+        self.pending_path.unlink(missing_ok=True)
+
+    # -- the committed config and the rejected proposals ----------------------
+
+    @property
+    def committed_path(self) -> Path:
+        return self.dir / "committed.json"
+
+    def committed(self) -> tuple[str, DesiredState] | None:
+        """The last committed config: its hash and the desired state."""
+        data = read_json(self.committed_path)
+        if data is None:
+            return None
+        return str(data["hash"]), desired_from_json(data["desired"])
+
+    def save_committed(self, proposal_hash: str, desired: DesiredState) -> None:
+        write_json(
+            self.committed_path, {"hash": proposal_hash, "desired": desired_to_json(desired)}
+        )
+        self.unreject(proposal_hash)
+
+    @property
+    def rejected_path(self) -> Path:
+        return self.dir / "rejected.json"
+
+    def rejected(self) -> dict[str, str]:
+        """Rejected proposal hashes -> why."""
+        data = read_json(self.rejected_path)
+        return {} if data is None else dict(data.get("rejected", {}))
+
+    def reject(self, proposal_hash: str, reason: str) -> None:
+        rejected = self.rejected()
+        rejected[proposal_hash] = reason
+        write_json(self.rejected_path, {"rejected": rejected})
+
+    def unreject(self, proposal_hash: str) -> None:
+        rejected = self.rejected()
+        if rejected.pop(proposal_hash, None) is not None:
+            write_json(self.rejected_path, {"rejected": rejected})

@@ -80,7 +80,11 @@ class KernelWriter:
             case o.SetOptions():
                 self._set_options(op.bond, op.options)
             case o.AddPort():
-                self._link("set", self._index(op.port), master=self._index(op.bond))
+                # The kernel refuses (EPERM) to enslave a port that is up; it
+                # brings the port up again itself once it is in the bond.
+                port = self._index(op.port)
+                self._link("set", port, state="down")
+                self._link("set", port, master=self._index(op.bond))
             case o.RemovePort():
                 self._link("set", self._index(op.port), master=0)
             case o.SetPortOption():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.kernel.harness import Bondd
-from tests.lab.events import LinkEvents
 from tests.lab.netlab import HOST_ADDRESS, SWITCH_ADDRESS, Lab, proc_bonding, sysfs, wait_for
 
 ACTIVE_BACKUP = f"""
@@ -37,21 +36,3 @@ def test_active_backup_bond_is_created_from_yaml(lab: Lab, bondd: Bondd) -> None
     wait_for(lambda: sysfs("bond0/operstate") == "up", timeout=5)
     wait_for(lambda: lab.ping(SWITCH_ADDRESS, count=2, interval=0.05).received > 0, timeout=10)
     assert bondd.store.ownership().owned == frozenset({"bond0"})
-
-
-def test_second_apply_is_a_true_no_op(lab: Lab, bondd: Bondd, events: LinkEvents) -> None:
-    lab.cable("p0")
-    lab.cable("p1")
-    bondd.apply(ACTIVE_BACKUP)
-    settle(events)
-    again = bondd.apply()
-    assert again.plan.empty, [op.describe() for op in again.plan.ops]
-    assert bondd.writes_last == 0
-    assert events.drain(0.5) == []
-
-
-def settle(events: LinkEvents, bond: str = "bond0") -> None:
-    """Wait until the bond is up and the kernel's own follow-up events have passed."""
-    wait_for(lambda: sysfs(f"{bond}/operstate") == "up", timeout=5)
-    while events.drain(0.5):
-        pass

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.lab.events import LinkEvents
+
 SWITCH_ADDRESS = "198.51.100.1"
 HOST_ADDRESS = "198.51.100.2"
 PREFIX = 24
@@ -215,3 +217,11 @@ def sysfs(path: str) -> str:
 
 def proc_bonding(bond: str) -> str:
     return Path("/proc/net/bonding", bond).read_text()
+
+
+def settle(events: LinkEvents, bond: str = "bond0", quiet: float = 0.5, limit: float = 10) -> None:
+    """Wait for the bond to come up and the kernel's follow-up events to stop."""
+    wait_for(lambda: sysfs(f"{bond}/operstate") == "up", timeout=limit)
+    deadline = time.monotonic() + limit
+    while events.drain(quiet):
+        assert time.monotonic() < deadline, "link events never stopped"

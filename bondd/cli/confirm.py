@@ -1,0 +1,51 @@
+"""`bondctl confirm` and `bondctl rollback`: end a change's confirm window from anywhere."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bondd.cli import context, output
+from bondd.engine.transaction import confirm, rollback_pending
+
+EX_NOTHING = 1
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "confirm",
+        parents=[parent],
+        help="keep the change waiting for confirmation",
+        description="Commit the transaction that is waiting in its confirm window.",
+    )
+    parser.set_defaults(run=run_confirm)
+    parser = subparsers.add_parser(
+        "rollback",
+        parents=[parent],
+        help="undo the change waiting for confirmation now",
+        description="Roll the pending transaction back to its snapshot now, without waiting"
+        " for its deadline.",
+    )
+    parser.set_defaults(run=run_rollback)
+
+
+def run_confirm(args: argparse.Namespace) -> int:
+    context.require_root("bondctl confirm")
+    with context.host(args) as host:
+        context.settle_pending(args, host)
+        pending = confirm(host)
+    if pending is None:
+        output.die("no change is waiting for confirmation", exit_code=EX_NOTHING)
+    print(f"confirmed transaction {pending.txn}: the configuration is committed")
+    return 0
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    context.require_root("bondctl rollback")
+    with context.host(args) as host:
+        context.settle_pending(args, host)
+        pending = rollback_pending(host, "rolled back by `bondctl rollback`")
+    if pending is None:
+        output.die("no transaction is pending", exit_code=EX_NOTHING)
+    print(f"rolled back transaction {pending.txn}; the kernel is verified as before it")
+    return 0

@@ -1,0 +1,60 @@
+"""One transaction at a time, across every bondd process (daemon, bondctl, guard)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+from bondd.errors import BonddError
+
+
+class BusyError(BonddError):
+    """Another bondd transaction is in progress; nothing was changed.
+
+    Wait for it to finish (`bondctl status` shows a pending one and its
+    deadline), or end it with `bondctl confirm` / `bondctl rollback`.
+    """
+
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class TransactionLock:
+    """An exclusive flock on STATE_DIR/lock; released when the process dies."""
+
+    def __init__(self, state_dir: Path, wait: float = 0.0) -> None:
+        self.path = state_dir / "lock"
+        self.wait = wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> TransactionLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise BusyError(
+                        "another bondd transaction is in progress",
+                        "wait for it, or see `bondctl status`",
+                    ) from None
+                time.sleep(0.05)
+        self.fd = fd
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None

@@ -1,0 +1,97 @@
+"""The pending transaction: everything needed to undo a change, on disk first.
+
+Written (atomically) before the first kernel write, so any bondd process
+that starts later, after a crash, a SIGKILL or a reboot, can finish the job:
+roll back to the snapshot, or, after a reboot, drop the proposal.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bondd.engine.serial import desired_from_json, desired_to_json
+from bondd.model import DesiredState
+from bondd.plan.ownership import Ownership
+
+
+class Phase(enum.StrEnum):
+    APPLYING = "applying"  # executing, verifying, probing: its process owns it
+    WAITING = "waiting"  # in the confirm window: a timer (guard or daemon) owns it
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file `bondctl apply FILE` installs; `old` None means it did not exist."""
+
+    path: str
+    new: str
+    old: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "new": self.new, "old": self.old}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StagedFile:
+        return cls(path=data["path"], new=data["new"], old=data.get("old"))
+
+
+@dataclass(frozen=True)
+class Pending:
+    txn: str
+    boot_id: str
+    pid: int  # the process running the transaction
+    proposal_hash: str
+    proposal: DesiredState  # what becomes committed on confirm
+    snapshot: DesiredState  # what a rollback converges to
+    ownership_before: Ownership
+    ownership_after: Ownership
+    phase: Phase = Phase.APPLYING
+    deadline: float = 0.0  # wall clock (time.time()); survives a restart
+    confirm_timeout: float = 0.0
+    guard_pid: int | None = None
+    staged: tuple[StagedFile, ...] = field(default=())
+
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex[:12]
+
+    def with_(self, **changes: Any) -> Pending:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "txn": self.txn,
+            "boot_id": self.boot_id,
+            "pid": self.pid,
+            "proposal_hash": self.proposal_hash,
+            "proposal": desired_to_json(self.proposal),
+            "snapshot": desired_to_json(self.snapshot),
+            "ownership_before": self.ownership_before.to_json(),
+            "ownership_after": self.ownership_after.to_json(),
+            "phase": self.phase.value,
+            "deadline": self.deadline,
+            "confirm_timeout": self.confirm_timeout,
+            "guard_pid": self.guard_pid,
+            "staged": [s.to_json() for s in self.staged],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pending:
+        return cls(
+            txn=data["txn"],
+            boot_id=data["boot_id"],
+            pid=int(data["pid"]),
+            proposal_hash=data["proposal_hash"],
+            proposal=desired_from_json(data["proposal"]),
+            snapshot=desired_from_json(data["snapshot"]),
+            ownership_before=Ownership.from_json(data["ownership_before"]),
+            ownership_after=Ownership.from_json(data["ownership_after"]),
+            phase=Phase(data.get("phase", "applying")),
+            deadline=float(data.get("deadline", 0.0)),
+            confirm_timeout=float(data.get("confirm_timeout", 0.0)),
+            guard_pid=data.get("guard_pid"),
+            staged=tuple(StagedFile.from_json(s) for s in data.get("staged", ())),
+        )

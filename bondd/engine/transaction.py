@@ -1,0 +1,350 @@
+"""The staged apply: snapshot, execute, verify, probe, confirm, commit or roll back.
+
+    begin:   validate (caller) -> plan -> snapshot + pending record on disk ->
+             install staged files -> execute -> verify -> gates
+             -> commit, or WAITING for a confirmation until the deadline
+    confirm: commit the waiting proposal
+    rollback: plan with the snapshot as desired state, execute, verify,
+             restore staged files, remember the proposal as rejected
+    recover: what any state-changing bondd process does first with a
+             pending record left behind by a crash, a kill or a reboot
+
+The host ends in the old state or the new one, never half: every failure
+after the first kernel write goes through `rollback`.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bondd.engine.converge import run_plan
+from bondd.engine.executor import execute_or_raise
+from bondd.engine.gates import (
+    GateResult,
+    Prober,
+    default_probes,
+    preselect,
+    run_lacp_gate,
+    run_probes,
+)
+from bondd.engine.lock import BusyError, TransactionLock
+from bondd.engine.pending import Pending, Phase, StagedFile
+from bondd.engine.ports import Clock, Reader, Writer
+from bondd.engine.store import Store
+from bondd.engine.verify import verify
+from bondd.errors import ApplyError, BonddError, VerifyError
+from bondd.model import ActualState, BondMode, DesiredState, ProbeSpec
+from bondd.plan.planner import Plan, plan
+from bondd.plan.snapshot import snapshot_desired
+
+# How long a transaction may stay in its applying phase before a later
+# process treats it as abandoned (the lock already tells it the owner died).
+APPLY_BUDGET = 600.0
+
+
+class Status(enum.StrEnum):
+    CONVERGED = "converged"  # nothing to change
+    COMMITTED = "committed"
+    WAITING = "waiting"  # applied, waiting for a confirmation
+    ROLLED_BACK = "rolled-back"
+
+
+class RollbackError(BonddError):
+    """A rollback itself failed: the host may be between the old and the new state.
+
+    The pending record is kept, so the next bondd start (or `bondctl rollback`)
+    tries again. Look at `bondctl status` and the journal for the kernel error.
+    """
+
+    exit_code = 70
+
+
+@dataclass(frozen=True)
+class Proposal:
+    desired: DesiredState
+    hash: str
+    staged: tuple[StagedFile, ...] = ()
+
+
+@dataclass
+class Host:
+    """Everything the transaction touches, injected so tests can fake it."""
+
+    reader: Reader
+    writer: Writer
+    store: Store
+    clock: Clock
+    prober: Prober
+    boot_id: str
+    wall: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    plan: Plan | None = None
+    txn: str | None = None
+    reason: str = ""
+    gates: tuple[GateResult, ...] = ()
+    deadline: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def read_boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def begin(
+    host: Host, proposal: Proposal, *, confirm_timeout: float = 0.0, probes: bool = True
+) -> Result:
+    """Apply a proposal as a transaction; returns COMMITTED, WAITING, ROLLED_BACK or CONVERGED."""
+    with TransactionLock(host.store.dir):
+        recover(host)
+        waiting = host.store.pending()
+        if waiting is not None:
+            raise BusyError(
+                f"transaction {waiting.txn} is waiting for confirmation until"
+                f" {time.strftime('%H:%M:%S', time.localtime(waiting.deadline))}",
+                "confirm it with `bondctl confirm` or undo it with `bondctl rollback`",
+            )
+        actual = host.reader.read()
+        before = host.store.ownership()
+        the_plan = plan(proposal.desired, actual, before)
+        if the_plan.empty:
+            _install(proposal.staged)
+            host.store.save_committed(proposal.hash, proposal.desired)
+            if the_plan.ownership != before:
+                host.store.save_ownership(the_plan.ownership)
+            return Result(Status.CONVERGED, the_plan)
+        return _run(
+            host, proposal, the_plan, actual, confirm_timeout=confirm_timeout, probes=probes
+        )
+
+
+def _run(
+    host: Host,
+    proposal: Proposal,
+    the_plan: Plan,
+    actual: ActualState,
+    *,
+    confirm_timeout: float,
+    probes: bool,
+) -> Result:
+    timings: dict[str, float] = {}
+    before = host.store.ownership()
+    touched = {op.bond for op in the_plan.ops} | before.owned | before.adopted
+    snapshot = snapshot_desired(actual, touched, proposal.desired.settings)
+    gates: list[ProbeSpec] = []
+    skipped: list[GateResult] = []
+    if probes:
+        wanted = proposal.desired.settings.probes or default_probes(_gateways(the_plan))
+        started = host.clock.monotonic()
+        gates, skipped = preselect(wanted, host.prober)
+        timings["preselect"] = host.clock.monotonic() - started
+    pending = Pending(
+        txn=Pending.new_id(),
+        boot_id=host.boot_id,
+        pid=os.getpid(),
+        proposal_hash=proposal.hash,
+        proposal=proposal.desired,
+        snapshot=snapshot,
+        ownership_before=before,
+        ownership_after=the_plan.ownership,
+        phase=Phase.APPLYING,
+        deadline=host.wall() + APPLY_BUDGET,
+        confirm_timeout=confirm_timeout,
+        staged=proposal.staged,
+    )
+    host.store.save_pending(pending)  # before the first write, files included
+    try:
+        _install(proposal.staged)
+        started = host.clock.monotonic()
+        run_plan(the_plan, host.writer, host.reader, host.store, host.clock)
+        timings["apply"] = host.clock.monotonic() - started
+        started = host.clock.monotonic()
+        results = run_probes(gates, host.prober, host.clock) if probes else []
+        if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
+            results += run_lacp_gate(_lacp_bonds(the_plan), host.reader, host.clock)
+        timings["gates"] = host.clock.monotonic() - started
+    except (ApplyError, VerifyError) as exc:
+        reason = exc.message
+        rollback(host, pending, reason, timings)
+        return Result(
+            Status.ROLLED_BACK, the_plan, pending.txn, reason, tuple(skipped), timings=timings
+        )
+    except BaseException:
+        rollback(host, pending, "interrupted while applying", timings)
+        raise
+    report = tuple(skipped) + tuple(results)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        reason = "; ".join(r.describe() for r in failed)
+        rollback(host, pending, reason, timings)
+        return Result(Status.ROLLED_BACK, the_plan, pending.txn, reason, report, timings=timings)
+    if confirm_timeout > 0:
+        deadline = host.wall() + confirm_timeout
+        host.store.save_pending(pending.with_(phase=Phase.WAITING, deadline=deadline))
+        return Result(Status.WAITING, the_plan, pending.txn, "", report, deadline, timings)
+    commit(host, pending)
+    return Result(Status.COMMITTED, the_plan, pending.txn, "", report, timings=timings)
+
+
+def _gateways(the_plan: Plan) -> list[str]:
+    changed = {op.bond for op in the_plan.ops}
+    return [
+        route.via
+        for target in the_plan.targets.bonds
+        if target.name in changed
+        for route in target.routes
+        if route.is_default and route.via
+    ]
+
+
+def _lacp_bonds(the_plan: Plan) -> dict[str, tuple[int, str]]:
+    changed = {op.bond for op in the_plan.ops}
+    return {
+        t.name: (len(t.ports), str(t.options.get("lacp_rate", "slow")))
+        for t in the_plan.targets.bonds
+        if t.name in changed and t.mode is BondMode.IEEE_802_3AD and t.ports
+    }
+
+
+def commit(host: Host, pending: Pending) -> None:
+    host.store.save_committed(pending.proposal_hash, pending.proposal)
+    host.store.save_ownership(pending.ownership_after)
+    host.store.drop_pending()
+
+
+def confirm(host: Host, txn: str | None = None) -> Pending | None:
+    """Commit the waiting transaction (any, or the one named); None if there is none."""
+    with TransactionLock(host.store.dir, wait=10.0):
+        recover(host)  # a deadline that already passed is a rollback, not a confirmation
+        pending = host.store.pending()
+        if pending is None or (txn is not None and pending.txn != txn):
+            return None
+        if pending.phase is not Phase.WAITING:
+            raise BusyError(
+                f"transaction {pending.txn} is still being applied",
+                "confirm it once it waits for confirmation",
+            )
+        commit(host, pending)
+        return pending
+
+
+def rollback(
+    host: Host, pending: Pending, reason: str, timings: dict[str, float] | None = None
+) -> None:
+    """Converge to the snapshot, verify, restore files, remember the proposal as rejected."""
+    started = host.clock.monotonic()
+    actual = host.reader.read()
+    ownership = (
+        host.store.ownership()
+        .merged_with(pending.ownership_after)
+        .merged_with(pending.ownership_before)
+    )
+    try:
+        undo = plan(pending.snapshot, actual, ownership)
+        execute_or_raise(undo.ops, host.writer)
+        _, differences = verify(undo.targets, host.reader, host.clock)
+    except BonddError as exc:
+        raise RollbackError(
+            f"rollback of {pending.txn} failed: {exc.message}",
+            "the pending record is kept; run `bondctl rollback` again",
+        ) from exc
+    if differences:
+        raise RollbackError(
+            f"rollback of {pending.txn} did not restore the snapshot: "
+            + "; ".join(d.describe() for d in differences),
+            "the pending record is kept; run `bondctl rollback` again",
+        )
+    _restore(pending.staged)
+    host.store.save_ownership(pending.ownership_before)
+    host.store.reject(pending.proposal_hash, reason)
+    host.store.drop_pending()
+    if timings is not None:
+        timings["rollback"] = host.clock.monotonic() - started
+
+
+def rollback_pending(
+    host: Host, reason: str, txn: str | None = None, *, only_if_due: bool = False
+) -> Pending | None:
+    """Roll back the pending transaction (any, or the one named); None if there is none.
+
+    `only_if_due`: the timer's call; a confirmation that won the race for the
+    lock (or a deadline not yet reached) leaves the transaction alone.
+    """
+    with TransactionLock(host.store.dir, wait=30.0):
+        pending = host.store.pending()
+        if pending is None or (txn is not None and pending.txn != txn):
+            return None
+        if pending.boot_id != host.boot_id:
+            recover(host)  # after a reboot there is nothing to undo: the proposal is dropped
+            return pending
+        if only_if_due and (pending.phase is not Phase.WAITING or host.wall() < pending.deadline):
+            return None
+        rollback(host, pending, reason)
+        return pending
+
+
+def recover_now(host: Host) -> str | None:
+    """`recover` under the lock: what every state-changing process does first."""
+    with TransactionLock(host.store.dir, wait=30.0):
+        return recover(host)
+
+
+def recover(host: Host) -> str | None:
+    """Deal with a pending record left behind; call with the lock held.
+
+    Returns what was done, or None. A WAITING record whose deadline has not
+    passed is left to its timer.
+    """
+    pending = host.store.pending()
+    if pending is None:
+        return None
+    if pending.boot_id != host.boot_id:
+        # The kernel state it changed is gone with the reboot: drop the proposal.
+        _restore(pending.staged)
+        host.store.save_ownership(pending.ownership_before)
+        host.store.reject(pending.proposal_hash, "the host rebooted during the transaction")
+        host.store.drop_pending()
+        return f"transaction {pending.txn} was interrupted by a reboot: proposal rejected"
+    if pending.phase is Phase.APPLYING:
+        # Its process held the lock; we have it, so that process is gone.
+        rollback(host, pending, "the process applying it stopped before it finished")
+        return f"transaction {pending.txn} was abandoned mid-apply: rolled back"
+    if host.wall() >= pending.deadline:
+        rollback(host, pending, f"not confirmed within {pending.confirm_timeout:g}s")
+        return f"transaction {pending.txn} was not confirmed in time: rolled back"
+    return None
+
+
+def _install(staged: tuple[StagedFile, ...]) -> None:
+    for item in staged:
+        _write_file(Path(item.path), item.new)
+
+
+def _restore(staged: tuple[StagedFile, ...]) -> None:
+    for item in staged:
+        path = Path(item.path)
+        if item.old is None:
+            path.unlink(missing_ok=True)
+        else:
+            _write_file(path, item.old)
+
+
+def _write_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.bondd-tmp")
+    with tmp.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
