@@ -54,8 +54,8 @@ def state_words(state: int) -> tuple[str, ...]:
 
 def in_service(state: int | None) -> bool:
     """Sync, collecting and distributing set; neither defaulted nor expired."""
-    return state is not None and state & IN_SERVICE == IN_SERVICE and not state & (
-        DEFAULTED | EXPIRED
+    return (
+        state is not None and state & IN_SERVICE == IN_SERVICE and not state & (DEFAULTED | EXPIRED)
     )
 
 

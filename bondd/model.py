@@ -200,6 +200,9 @@ class BondSpec:
     mtu: int | None = None
     macaddress: str | None = None
     vlans: tuple[VlanSpec, ...] = ()
+    # Snapshots restore the kernel's enslave order too (it decides the first
+    # port); YAML never asks for it, so a reordered list causes no churn.
+    ordered_ports: bool = False
 
     @property
     def mode(self) -> BondMode:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bondd import config
-from bondd.cli import context, output, render
+from bondd.cli import context, output
 from bondd.engine.converge import make_plan
 from bondd.engine.pending import StagedFile
 from bondd.engine.transaction import (
@@ -37,6 +37,7 @@ from bondd.engine.transaction import (
     rollback_pending,
 )
 from bondd.engine.transaction import begin as begin_transaction
+from bondd.render import plan as render
 
 EX_DECLINED = 1
 EX_ROLLED_BACK = 3

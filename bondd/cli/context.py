@@ -12,16 +12,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from bondd import config
 from bondd.cli.output import die
-from bondd.engine.clock import SystemClock
 from bondd.engine.pending import Phase
-from bondd.engine.ports import Reader, Writer
-from bondd.engine.store import Store
-from bondd.engine.transaction import Host, read_boot_id, recover_now
+from bondd.engine.transaction import Host, recover_now
 from bondd.model import DesiredState
 
 DEFAULT_STATE_DIR = Path("/var/lib/bondd")
@@ -43,41 +39,17 @@ def require_root(what: str) -> None:
         )
 
 
-@dataclass
-class Kernel:
-    """The real reader and writer over one netlink socket."""
-
-    reader: Reader
-    writer: Writer
-    store: Store
-    clock: SystemClock
-
-
-@contextmanager
-def kernel(args: argparse.Namespace) -> Iterator[Kernel]:
-    # Imported here: only commands that talk to the kernel pay for pyroute2.
-    from bondd.kernel.netlink import connect  # noqa: PLC0415
-    from bondd.kernel.reader import KernelReader  # noqa: PLC0415
-    from bondd.kernel.writer import KernelWriter  # noqa: PLC0415
-
-    ipr = connect()
-    reader = KernelReader(ipr)
-    writer = KernelWriter(ipr)
-    try:
-        yield Kernel(reader, writer, Store(args.state_dir), SystemClock())
-    finally:
-        reader.close()
-        writer.close()
-        ipr.close()
-
-
 @contextmanager
 def host(args: argparse.Namespace) -> Iterator[Host]:
-    """The transaction's view of the real machine: kernel, store, clock, probes."""
-    from bondd.probe import NetworkProber  # noqa: PLC0415
+    """The real machine as the engine sees it: kernel, store, clock, probes."""
+    # Imported here: only commands that talk to the kernel pay for pyroute2.
+    from bondd.wiring import open_host  # noqa: PLC0415
 
-    with kernel(args) as k:
-        yield Host(k.reader, k.writer, k.store, k.clock, NetworkProber(), read_boot_id())
+    with open_host(args.state_dir) as opened:
+        yield opened
+
+
+kernel = host  # read-only commands use the same wiring
 
 
 def start_guard(args: argparse.Namespace, txn: str) -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bondd.cli import context, output, render
+from bondd.cli import context, output
 from bondd.engine.converge import make_plan
+from bondd.render import plan as render
 
 EX_CHANGES = 2
 

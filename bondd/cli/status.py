@@ -97,6 +97,4 @@ def _drift(args: argparse.Namespace, actual: ActualState, ownership: Ownership) 
 
 
 def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get(
-        "TERM"
-    ) != "dumb"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"

@@ -82,9 +82,7 @@ class StatusReport:
         """Configured bonds the kernel does not have (the one asked for, if any)."""
         have = {b.name for b in self.actual.bonds}
         return tuple(
-            sorted(
-                b for b in self.drift.configured if b not in have and self.only in (None, b)
-            )
+            sorted(b for b in self.drift.configured if b not in have and self.only in (None, b))
         )
 
 
@@ -136,9 +134,7 @@ def _bond_json(report: StatusReport, bond: BondState) -> dict[str, object]:
         },
         "addresses": list(bond.addresses),
         "routes": [_route_json(r) for r in bond.routes],
-        "vlans": [
-            {"name": v.name, "id": v.id, "addresses": list(v.addresses)} for v in bond.vlans
-        ],
+        "vlans": [{"name": v.name, "id": v.id, "addresses": list(v.addresses)} for v in bond.vlans],
         "drift": None if drift is None else [_difference_json(d) for d in drift],
     }
 
@@ -224,8 +220,10 @@ def to_text(report: StatusReport, colour: bool = False) -> str:
 
 
 def _bond_text(report: StatusReport, bond: BondState, paint: _Paint) -> list[str]:
-    state = paint("up", "green") if bond.up and bond.carrier else paint(
-        "up, no carrier" if bond.up else "down", "red"
+    state = (
+        paint("up", "green")
+        if bond.up and bond.carrier
+        else paint("up, no carrier" if bond.up else "down", "red")
     )
     lines = [f"{paint(bond.name, 'bold')}  {bond.mode.value}  {state}  {report.managed(bond.name)}"]
     lines += _wrap("options", "  ".join(_keep(f"{k} {_value(v)}") for k, v in _shown_options(bond)))
@@ -351,4 +349,3 @@ def _wrap(label: str, text: str) -> list[str]:
         break_on_hyphens=False,
     ) or [f"  {label}"]
     return [line.replace(_NBSP, " ") for line in lines]
-

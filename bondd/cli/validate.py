@@ -20,7 +20,9 @@ EX_DATAERR = 65
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "validate", parents=[parent], help="check the configuration files, change nothing",
+        "validate",
+        parents=[parent],
+        help="check the configuration files, change nothing",
         description="Check the configuration files and report every error, warning and note.",
     )
     parser.set_defaults(run=run)
@@ -31,19 +33,23 @@ def run(args: argparse.Namespace) -> int:
     result = config.check(dirs, explicit=bool(args.config_dirs))
     counts = {s: sum(1 for d in result.diagnostics if d.severity is s) for s in Severity}
     if args.json:
-        output.print_json({
-            "valid": result.ok,
-            "files": [str(f) for f in result.files],
-            "bonds": [b.name for b in result.state.bonds],
-            "diagnostics": [d.to_json() for d in result.diagnostics],
-        })
+        output.print_json(
+            {
+                "valid": result.ok,
+                "files": [str(f) for f in result.files],
+                "bonds": [b.name for b in result.state.bonds],
+                "diagnostics": [d.to_json() for d in result.diagnostics],
+            }
+        )
     else:
         for diagnostic in result.diagnostics:
             print(diagnostic.format())
         verdict = "valid" if result.ok else "invalid"
         parts = [
-            _count(len(result.files), "file"), _count(len(result.state.bonds), "bond"),
-            _count(counts[Severity.ERROR], "error"), _count(counts[Severity.WARNING], "warning"),
+            _count(len(result.files), "file"),
+            _count(len(result.state.bonds), "bond"),
+            _count(counts[Severity.ERROR], "error"),
+            _count(counts[Severity.WARNING], "warning"),
             _count(counts[Severity.NOTE], "note"),
         ]
         print(f"{verdict}: {', '.join(parts)}")

@@ -22,43 +22,58 @@ _BRIDGE = "bridge port settings are left to whoever manages the bridge"
 APPLIED_COMMON = frozenset({"addresses", "routes", "gateway4", "gateway6", "mtu", "macaddress"})
 
 # Keys netplan accepts on every device kind that bondd leaves to others.
-OTHERS_COMMON: Mapping[str, str] = MappingProxyType({
-    "renderer": "bondd programs the kernel itself; no renderer is involved",
-    "dhcp4": _DHCP,
-    "dhcp6": _DHCP,
-    "dhcp-identifier": _DHCP,
-    "dhcp4-overrides": _DHCP,
-    "dhcp6-overrides": _DHCP,
-    "nameservers": "DNS is left to the resolver (systemd-resolved, resolvconf)",
-    "optional": _BOOT,
-    "optional-addresses": _BOOT,
-    "critical": _BOOT,
-    "activation-mode": _BOOT,
-    "ignore-carrier": _BOOT,
-    "accept-ra": _IPV6,
-    "ra-overrides": _IPV6,
-    "link-local": _IPV6,
-    "ipv6-privacy": _IPV6,
-    "ipv6-address-generation": _IPV6,
-    "ipv6-address-token": _IPV6,
-    "ipv6-mtu": _IPV6,
-    "routing-policy": "policy routing rules are left to netplan or your renderer",
-    "neigh-suppress": _BRIDGE,
-    "hairpin": _BRIDGE,
-    "port-mac-learning": _BRIDGE,
-})
+OTHERS_COMMON: Mapping[str, str] = MappingProxyType(
+    {
+        "renderer": "bondd programs the kernel itself; no renderer is involved",
+        "dhcp4": _DHCP,
+        "dhcp6": _DHCP,
+        "dhcp-identifier": _DHCP,
+        "dhcp4-overrides": _DHCP,
+        "dhcp6-overrides": _DHCP,
+        "nameservers": "DNS is left to the resolver (systemd-resolved, resolvconf)",
+        "optional": _BOOT,
+        "optional-addresses": _BOOT,
+        "critical": _BOOT,
+        "activation-mode": _BOOT,
+        "ignore-carrier": _BOOT,
+        "accept-ra": _IPV6,
+        "ra-overrides": _IPV6,
+        "link-local": _IPV6,
+        "ipv6-privacy": _IPV6,
+        "ipv6-address-generation": _IPV6,
+        "ipv6-address-token": _IPV6,
+        "ipv6-mtu": _IPV6,
+        "routing-policy": "policy routing rules are left to netplan or your renderer",
+        "neigh-suppress": _BRIDGE,
+        "hairpin": _BRIDGE,
+        "port-mac-learning": _BRIDGE,
+    }
+)
 
 # Keys netplan accepts on physical devices (ethernets) only.
-OTHERS_PHYSICAL: Mapping[str, str] = MappingProxyType({
-    key: _DEVICE
-    for key in (
-        "set-name", "wakeonlan", "emit-lldp", "receive-checksum-offload",
-        "transmit-checksum-offload", "tcp-segmentation-offload", "tcp6-segmentation-offload",
-        "generic-segmentation-offload", "generic-receive-offload", "large-receive-offload",
-        "link", "virtual-function-count", "embedded-switch-mode",
-        "delay-virtual-functions-rebind", "infiniband-mode", "auth",
-    )
-})
+OTHERS_PHYSICAL: Mapping[str, str] = MappingProxyType(
+    {
+        key: _DEVICE
+        for key in (
+            "set-name",
+            "wakeonlan",
+            "emit-lldp",
+            "receive-checksum-offload",
+            "transmit-checksum-offload",
+            "tcp-segmentation-offload",
+            "tcp6-segmentation-offload",
+            "generic-segmentation-offload",
+            "generic-receive-offload",
+            "large-receive-offload",
+            "link",
+            "virtual-function-count",
+            "embedded-switch-mode",
+            "delay-virtual-functions-rebind",
+            "infiniband-mode",
+            "auth",
+        )
+    }
+)
 
 MATCH_KEYS = frozenset({"name", "macaddress", "driver"})
 ETHERNET_KEYS = (
@@ -70,10 +85,18 @@ VLAN_KEYS = frozenset({"id", "link"}) | APPLIED_COMMON | OTHERS_COMMON.keys()
 OVS_KEY = "openvswitch"
 
 NETWORK_KEYS = frozenset({"version", "renderer", "ethernets", "bonds", "vlans", OVS_KEY})
-UNMANAGED_KINDS = frozenset({
-    "bridges", "wifis", "tunnels", "modems", "vrfs", "dummy-devices", "virtual-ethernets",
-    "nm-devices",
-})
+UNMANAGED_KINDS = frozenset(
+    {
+        "bridges",
+        "wifis",
+        "tunnels",
+        "modems",
+        "vrfs",
+        "dummy-devices",
+        "virtual-ethernets",
+        "nm-devices",
+    }
+)
 TOP_KEYS = frozenset({"network", "bondd"})
 BONDD_KEYS = frozenset({"apply-on-change", "lacp-gate", "probes"})
 PROBE_KEYS = frozenset({"type", "target", "via", "port", "timeout"})
@@ -82,8 +105,19 @@ ROUTE_KEYS_APPLIED = frozenset(
     {"to", "via", "from", "on-link", "metric", "type", "scope", "table", "mtu"}
 )
 ROUTE_KEYS_OTHERS = frozenset({"congestion-window", "advertised-receive-window", "advertised-mss"})
-ROUTE_TYPES = frozenset({
-    "unicast", "anycast", "blackhole", "broadcast", "local", "multicast", "nat", "prohibit",
-    "throw", "unreachable", "xresolve",
-})
+ROUTE_TYPES = frozenset(
+    {
+        "unicast",
+        "anycast",
+        "blackhole",
+        "broadcast",
+        "local",
+        "multicast",
+        "nat",
+        "prohibit",
+        "throw",
+        "unreachable",
+        "xresolve",
+    }
+)
 ROUTE_SCOPES = frozenset({"global", "link", "host"})

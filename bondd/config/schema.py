@@ -154,8 +154,10 @@ class SchemaBuilder:
     def string(self, node: YNode, what: str) -> str | None:
         if isinstance(node, YScalar) and isinstance(node.value, str) and node.value:
             return node.value
-        if isinstance(node, YScalar) and isinstance(node.value, int | float) and not isinstance(
-            node.value, bool
+        if (
+            isinstance(node, YScalar)
+            and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool)
         ):
             return str(node.value)
         self.r.error(node.pos, f"{what} must be a string, got {describe(node)}")
@@ -175,9 +177,7 @@ class SchemaBuilder:
         ):
             if low <= node.value <= high:
                 return node.value
-            self.r.error(
-                node.pos, f"{what} must be between {low} and {high}, got {node.value}"
-            )
+            self.r.error(node.pos, f"{what} must be between {low} and {high}, got {node.value}")
             return None
         self.r.error(node.pos, f"{what} must be a whole number, got {describe(node)}")
         return None
@@ -229,12 +229,13 @@ class SchemaBuilder:
             self.r.note_once("renderer", entry.key_pos, keys.OTHERS_COMMON["renderer"])
         if keys.OVS_KEY in network.entries:
             self.r.note_once(
-                keys.OVS_KEY, network.entries[keys.OVS_KEY].key_pos,
+                keys.OVS_KEY,
+                network.entries[keys.OVS_KEY].key_pos,
                 "Open vSwitch is left to netplan and ovs-vsctl",
             )
         if "ethernets" in network.entries:
             section = self.mapping(network.entries["ethernets"].value, "ethernets")
-            for eth_id, entry in (section.entries.items() if section else ()):
+            for eth_id, entry in section.entries.items() if section else ():
                 self.ethernet(eth_id, entry)
         bond_nodes: dict[str, YEntry] = {}
         if "bonds" in network.entries:
@@ -243,7 +244,7 @@ class SchemaBuilder:
         vlans_by_bond: dict[str, list[VlanSpec]] = {}
         if "vlans" in network.entries:
             section = self.mapping(network.entries["vlans"].value, "vlans")
-            for name, entry in (section.entries.items() if section else ()):
+            for name, entry in section.entries.items() if section else ():
                 vlan = self.vlan(name, entry, bond_nodes)
                 if vlan is not None:
                     vlans_by_bond.setdefault(vlan.link, []).append(vlan)
@@ -271,7 +272,8 @@ class SchemaBuilder:
                 match = parsed
         elif problem := ifname_problem(eth_id):
             self.r.error(
-                entry.key_pos, f"ethernet id `{eth_id}` {problem}, so it cannot be a device name",
+                entry.key_pos,
+                f"ethernet id `{eth_id}` {problem}, so it cannot be a device name",
                 "add `match:` with the device's name or macaddress",
             )
         self.ethernets[eth_id] = _Ethernet(eth_id, entry.key_pos, match, node)
@@ -304,7 +306,8 @@ class SchemaBuilder:
                 drivers = (single,) if single else ()
         if name is None and mac is None and not drivers:
             self.r.error(
-                node.pos, f"match of {eth_id} selects every device",
+                node.pos,
+                f"match of {eth_id} selects every device",
                 "give name, macaddress or driver",
             )
             return None
@@ -328,17 +331,20 @@ class SchemaBuilder:
                     )
                 elif key == "mtu":
                     self.r.warning(
-                        entry.key_pos, f"the MTU of port `{eth.id}` follows its bond {bond}",
+                        entry.key_pos,
+                        f"the MTU of port `{eth.id}` follows its bond {bond}",
                         f"set mtu on {bond} instead",
                     )
                 elif key == "macaddress":
                     self.r.warning(
-                        entry.key_pos, f"the bond {bond} sets the MAC address of port `{eth.id}`",
+                        entry.key_pos,
+                        f"the bond {bond} sets the MAC address of port `{eth.id}`",
                         f"set macaddress on {bond}, or fail-over-mac-policy",
                     )
                 elif key == keys.OVS_KEY:
                     self.r.error(
-                        entry.key_pos, "Open vSwitch ports are not managed by bondd",
+                        entry.key_pos,
+                        "Open vSwitch ports are not managed by bondd",
                         "remove `openvswitch` or manage this port with netplan",
                     )
                 elif key in keys.OTHERS_COMMON:
@@ -354,7 +360,8 @@ class SchemaBuilder:
             self.r.error(entry.key_pos, f"bond name `{name}` {problem}")
         if name in self.ethernets:
             self.r.error(
-                entry.key_pos, f"`{name}` is defined both as an ethernet and as a bond",
+                entry.key_pos,
+                f"`{name}` is defined both as an ethernet and as a bond",
                 "give the bond its own name",
             )
         node = self.mapping(entry.value, f"bond {name}")
@@ -381,8 +388,12 @@ class SchemaBuilder:
             ports.append(PortSpec(port_id, eth.match, extra.get("queue_id"), extra.get("prio")))
         common = self.common(f"bond {name}", ("bond", name), node)
         return BondSpec(
-            name=name, ports=tuple(ports), options=BondOptions(options),
-            addresses=common.addresses, routes=common.routes, mtu=common.mtu,
+            name=name,
+            ports=tuple(ports),
+            options=BondOptions(options),
+            addresses=common.addresses,
+            routes=common.routes,
+            mtu=common.mtu,
             macaddress=common.macaddress,
         )
 
@@ -399,25 +410,34 @@ class SchemaBuilder:
                 continue
             self.index.put(item.pos, "bond", name, "port", port_id)
             if port_id == name:
-                self.r.error(item.pos, f"bond {name} lists itself as its own port",
-                             "remove it from interfaces")
+                self.r.error(
+                    item.pos,
+                    f"bond {name} lists itself as its own port",
+                    "remove it from interfaces",
+                )
             elif port_id in all_bonds:
-                self.r.error(item.pos, f"bond {name} lists the bond {port_id} as a port",
-                             "bonds cannot be nested; list ethernets only")
+                self.r.error(
+                    item.pos,
+                    f"bond {name} lists the bond {port_id} as a port",
+                    "bonds cannot be nested; list ethernets only",
+                )
             elif port_id not in self.ethernets:
                 self.r.error(
-                    item.pos, f"port `{port_id}` of {name} is not defined under ethernets",
+                    item.pos,
+                    f"port `{port_id}` of {name} is not defined under ethernets",
                     f"add `{port_id}: {{}}` under network.ethernets",
                 )
             elif port_id in ids:
-                self.r.warning(item.pos, f"port `{port_id}` is listed twice in {name}",
-                               "list it once")
+                self.r.warning(
+                    item.pos, f"port `{port_id}` is listed twice in {name}", "list it once"
+                )
             elif port_id in self.port_of:
                 first = self.index.at("bond", self.port_of[port_id], "port", port_id)
                 where = f" (line {first.line} of {first.file})" if first else ""
                 self.r.error(
-                    item.pos, f"port `{port_id}` is already a port of {self.port_of[port_id]}"
-                    f"{where}", "a port belongs to one bond; remove it from one of them",
+                    item.pos,
+                    f"port `{port_id}` is already a port of {self.port_of[port_id]}{where}",
+                    "a port belongs to one bond; remove it from one of them",
                 )
             else:
                 self.port_of[port_id] = name
@@ -456,7 +476,11 @@ class SchemaBuilder:
         return options, per_port
 
     def port_option(
-        self, name: str, option: opt.BondOption, value: YNode, port_ids: list[str],
+        self,
+        name: str,
+        option: opt.BondOption,
+        value: YNode,
+        port_ids: list[str],
         per_port: dict[str, dict[str, int]],
     ) -> None:
         key = option.yaml_key
@@ -466,7 +490,8 @@ class SchemaBuilder:
         for port_id, entry in node.entries.items():
             if port_id not in port_ids:
                 self.r.error(
-                    entry.key_pos, f"{key} names `{port_id}`, which is not a port of {name}",
+                    entry.key_pos,
+                    f"{key} names `{port_id}`, which is not a port of {name}",
                     f"use one of: {', '.join(port_ids)}" if port_ids else None,
                 )
                 continue
@@ -477,8 +502,9 @@ class SchemaBuilder:
                 continue
             assert isinstance(parsed, int)
             per_port.setdefault(port_id, {})[option.kernel_name] = parsed
-            self.index.put(entry.value.pos, "bond", name, "port-option", port_id,
-                           option.kernel_name)
+            self.index.put(
+                entry.value.pos, "bond", name, "port-option", port_id, option.kernel_name
+            )
 
     # --- what bonds and vlans share ---------------------------------------------
 
@@ -498,7 +524,8 @@ class SchemaBuilder:
             default = "0.0.0.0/0" if version == 4 else "::/0"
             if any(r.to == default and r.table is None for r in routes):
                 self.r.error(
-                    entry.key_pos, f"{what} has both {key} and a default route in routes",
+                    entry.key_pos,
+                    f"{what} has both {key} and a default route in routes",
                     f"keep one; {key} is netplan's older spelling of `to: default`",
                 )
                 continue
@@ -515,8 +542,11 @@ class SchemaBuilder:
     def macaddress(self, what: str, node: YNode) -> str | None:
         raw = node.value if isinstance(node, YScalar) else None
         if raw in ("permanent", "random", "stable", "preserve"):
-            self.r.note(node.pos, f"macaddress `{raw}` is not applied by bondd to {what}",
-                        "the kernel's choice stays; give an explicit MAC to set one")
+            self.r.note(
+                node.pos,
+                f"macaddress `{raw}` is not applied by bondd to {what}",
+                "the kernel's choice stays; give an explicit MAC to set one",
+            )
             return None
         try:
             mac = opt.parse_mac(raw, f"macaddress of {what}")
@@ -524,8 +554,11 @@ class SchemaBuilder:
             self.r.error(node.pos, exc.message, exc.hint)
             return None
         if int(mac[:2], 16) & 1 or mac == "00:00:00:00:00:00":
-            self.r.error(node.pos, f"macaddress of {what} must be a unicast, non-zero MAC",
-                         "clear the lowest bit of the first byte")
+            self.r.error(
+                node.pos,
+                f"macaddress of {what} must be a unicast, non-zero MAC",
+                "clear the lowest bit of the first byte",
+            )
             return None
         return mac
 
@@ -560,7 +593,8 @@ class SchemaBuilder:
                     for key, option_entry in options.entries.items():
                         if key in keys.ADDRESS_OPTION_KEYS:
                             self.r.note_once(
-                                f"address {key}", option_entry.key_pos,
+                                f"address {key}",
+                                option_entry.key_pos,
                                 "address lifetimes and labels are left to your renderer",
                             )
             cidr = self.cidr(node, what)
@@ -575,16 +609,21 @@ class SchemaBuilder:
     def cidr(self, node: YNode, what: str) -> str | None:
         text = node.value if isinstance(node, YScalar) else None
         if not isinstance(text, str) or "/" not in text:
-            hint = f"write it with a prefix length, e.g. {text}/24" if isinstance(
-                text, str) else "write address/prefix, e.g. 192.168.1.10/24"
-            self.r.error(node.pos, f"address {describe(node)} of {what} is not in CIDR form",
-                         hint)
+            hint = (
+                f"write it with a prefix length, e.g. {text}/24"
+                if isinstance(text, str)
+                else "write address/prefix, e.g. 192.168.1.10/24"
+            )
+            self.r.error(node.pos, f"address {describe(node)} of {what} is not in CIDR form", hint)
             return None
         try:
             return str(ipaddress.ip_interface(text))
         except ValueError:
-            self.r.error(node.pos, f"address {text!r} of {what} is not a valid address/prefix",
-                         "write address/prefix, e.g. 192.168.1.10/24 or 2001:db8::5/64")
+            self.r.error(
+                node.pos,
+                f"address {text!r} of {what} is not a valid address/prefix",
+                "write address/prefix, e.g. 192.168.1.10/24 or 2001:db8::5/64",
+            )
             return None
 
     def routes(self, what: str, path: tuple[str, ...], entry: YEntry | None) -> list[RouteSpec]:
@@ -612,7 +651,8 @@ class SchemaBuilder:
         self.check_keys(node, keys.ROUTE_KEYS_APPLIED | keys.ROUTE_KEYS_OTHERS, f"route of {what}")
         for key in keys.ROUTE_KEYS_OTHERS & node.entries.keys():
             self.r.note_once(
-                f"route {key}", node.entries[key].key_pos,
+                f"route {key}",
+                node.entries[key].key_pos,
                 "bondd installs the route without it; TCP route metrics are left to your renderer",
             )
         e = node.entries
@@ -623,9 +663,10 @@ class SchemaBuilder:
         to = self.route_to(e["to"].value, via)
         if to is None:
             return None
-        if via is not None and ipaddress.ip_address(via).version != ipaddress.ip_network(
-            to
-        ).version:
+        if (
+            via is not None
+            and ipaddress.ip_address(via).version != ipaddress.ip_network(to).version
+        ):
             self.r.error(e["via"].value.pos, f"via {via} is not in the address family of {to}")
             return None
         metric = self.integer(e["metric"].value, "metric", 0, 2**32 - 1) if "metric" in e else None
@@ -636,8 +677,15 @@ class SchemaBuilder:
         scope = self.choice(e["scope"].value, "scope", keys.ROUTE_SCOPES) if "scope" in e else None
         rtype = self.choice(e["type"].value, "type", keys.ROUTE_TYPES) if "type" in e else None
         return RouteSpec(
-            to=to, via=via, metric=metric, table=table, on_link=on_link, source=source,
-            scope=scope, type=rtype or "unicast", mtu=mtu,
+            to=to,
+            via=via,
+            metric=metric,
+            table=table,
+            on_link=on_link,
+            source=source,
+            scope=scope,
+            type=rtype or "unicast",
+            mtu=mtu,
         )
 
     def route_to(self, node: YNode, via: str | None) -> str | None:
@@ -645,8 +693,9 @@ class SchemaBuilder:
         if text == "default":
             return "::/0" if via and ":" in via else "0.0.0.0/0"
         if not isinstance(text, str):
-            self.r.error(node.pos, f"route `to` must be an address or `default`, got "
-                         f"{describe(node)}")
+            self.r.error(
+                node.pos, f"route `to` must be an address or `default`, got {describe(node)}"
+            )
             return None
         try:
             return str(ipaddress.ip_network(text, strict=True))
@@ -655,19 +704,24 @@ class SchemaBuilder:
         try:
             loose = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            self.r.error(node.pos, f"route destination {text!r} is not an address or prefix",
-                         "write e.g. 10.0.0.0/8 or default")
+            self.r.error(
+                node.pos,
+                f"route destination {text!r} is not an address or prefix",
+                "write e.g. 10.0.0.0/8 or default",
+            )
             return None
-        self.r.error(node.pos, f"route destination {text} has host bits set",
-                     f"did you mean {loose}?")
+        self.r.error(
+            node.pos, f"route destination {text} has host bits set", f"did you mean {loose}?"
+        )
         return None
 
     def choice(self, node: YNode, what: str, allowed: frozenset[str]) -> str | None:
         value = node.value if isinstance(node, YScalar) else None
         if isinstance(value, str) and value in allowed:
             return value
-        self.r.error(node.pos, f"{what} must be one of {', '.join(sorted(allowed))}, got "
-                     f"{describe(node)}")
+        self.r.error(
+            node.pos, f"{what} must be one of {', '.join(sorted(allowed))}, got {describe(node)}"
+        )
         return None
 
     # --- vlans ------------------------------------------------------------------
@@ -681,8 +735,11 @@ class SchemaBuilder:
         if problem := ifname_problem(name):
             self.r.error(entry.key_pos, f"vlan name `{name}` {problem}")
         if name in bonds or name in self.ethernets:
-            self.r.error(entry.key_pos, f"`{name}` is defined twice, as a vlan and as another"
-                         " device", "give the VLAN its own name")
+            self.r.error(
+                entry.key_pos,
+                f"`{name}` is defined twice, as a vlan and as another device",
+                "give the VLAN its own name",
+            )
         vid = link = None
         if "id" in node.entries:
             vid = self.integer(node.entries["id"].value, f"id of vlan {name}", 0, 4094)
@@ -694,20 +751,27 @@ class SchemaBuilder:
             self.r.error(entry.key_pos, f"vlan {name} has no `link`", "add link: <bond name>")
         if link is not None and link not in bonds:
             self.r.note(
-                entry.key_pos, f"vlan {name} is on `{link}`, which is not a bond here;"
-                " bondd leaves it alone", "bondd manages VLANs on its bonds only",
+                entry.key_pos,
+                f"vlan {name} is on `{link}`, which is not a bond here; bondd leaves it alone",
+                "bondd manages VLANs on its bonds only",
             )
             return None
         common = self.common(f"vlan {name}", ("vlan", name), node)
         if keys.OVS_KEY in node.entries:
-            self.r.error(node.entries[keys.OVS_KEY].key_pos,
-                         "Open vSwitch VLANs are not managed by bondd")
+            self.r.error(
+                node.entries[keys.OVS_KEY].key_pos, "Open vSwitch VLANs are not managed by bondd"
+            )
         if vid is None or link is None:
             return None
         self.index.put(node.entries["id"].value.pos, "vlan", name, "id")
         return VlanSpec(
-            name=name, id=vid, link=link, addresses=common.addresses, routes=common.routes,
-            mtu=common.mtu, macaddress=common.macaddress,
+            name=name,
+            id=vid,
+            link=link,
+            addresses=common.addresses,
+            routes=common.routes,
+            mtu=common.mtu,
+            macaddress=common.macaddress,
         )
 
     # --- bondd: ---------------------------------------------------------------------
@@ -730,8 +794,7 @@ class SchemaBuilder:
                 if probe is not None:
                     self.index.put(item.pos, "probe", str(len(probes)))
                     probes.append(probe)
-        return Settings(apply_on_change=apply_on_change, lacp_gate=lacp_gate,
-                        probes=tuple(probes))
+        return Settings(apply_on_change=apply_on_change, lacp_gate=lacp_gate, probes=tuple(probes))
 
     def probe(self, item: YNode) -> ProbeSpec | None:
         node = self.mapping(item, "a probe")
@@ -752,18 +815,27 @@ class SchemaBuilder:
         else:
             target = self.address(e["target"].value, "probe target")
         if kind is ProbeType.ARP and target and ":" in target:
-            self.r.error(e["target"].value.pos, "an arp probe needs an IPv4 target",
-                         "use type: ping for IPv6 targets")
+            self.r.error(
+                e["target"].value.pos,
+                "an arp probe needs an IPv4 target",
+                "use type: ping for IPv6 targets",
+            )
         via = self.string(e["via"].value, "probe via") if "via" in e else None
         if kind is ProbeType.ARP and "via" not in e:
-            self.r.error(node.pos, "an arp probe needs `via` (the interface to ask on)",
-                         "add via: <bond or vlan>")
+            self.r.error(
+                node.pos,
+                "an arp probe needs `via` (the interface to ask on)",
+                "add via: <bond or vlan>",
+            )
         port = None
         if "port" in e:
             port = self.integer(e["port"].value, "probe port", 1, 65535)
             if kind is not None and kind is not ProbeType.TCP:
-                self.r.error(e["port"].key_pos, f"a {kind} probe takes no port",
-                             "remove port, or use type: tcp")
+                self.r.error(
+                    e["port"].key_pos,
+                    f"a {kind} probe takes no port",
+                    "remove port, or use type: tcp",
+                )
         elif kind is ProbeType.TCP:
             self.r.error(node.pos, "a tcp probe needs `port`", "add port: 1-65535")
         timeout = None
@@ -780,14 +852,20 @@ class SchemaBuilder:
         if isinstance(raw, str):
             try:
                 # a bare number is seconds, like the integer form; units as for bond delays
-                ms = opt.parse_duration(raw, opt.Unit.S) * 1000 if raw.strip().isdigit() else (
-                    opt.parse_duration(raw, opt.Unit.MS))
+                ms = (
+                    opt.parse_duration(raw, opt.Unit.S) * 1000
+                    if raw.strip().isdigit()
+                    else (opt.parse_duration(raw, opt.Unit.MS))
+                )
             except opt.OptionValueError:
                 ms = 0
             if ms > 0:
                 return ms / 1000
-        self.r.error(node.pos, f"probe timeout must be a positive number of seconds, got "
-                     f"{describe(node)}", "write e.g. 10 or \"10s\"")
+        self.r.error(
+            node.pos,
+            f"probe timeout must be a positive number of seconds, got {describe(node)}",
+            'write e.g. 10 or "10s"',
+        )
         return None
 
 

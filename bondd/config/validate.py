@@ -44,12 +44,14 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
         option = opt.by_kernel_name(kernel_name)
         if mode not in option.modes:
             report.error(
-                at(kernel_name), f"{_key(option)} is not supported in mode {mode} of {name}",
+                at(kernel_name),
+                f"{_key(option)} is not supported in mode {mode} of {name}",
                 f"the kernel accepts it only in {_modes(option.modes)}; remove it or change mode",
             )
         elif mode not in option.effective_modes:
             report.warning(
-                at(kernel_name), f"{_key(option)} has no effect in mode {mode} of {name}",
+                at(kernel_name),
+                f"{_key(option)} has no effect in mode {mode} of {name}",
                 f"it is used only in {_modes(option.effective_modes)}",
             )
     for port in bond.ports:
@@ -63,7 +65,8 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
             report.warning(
                 index.at("bond", name, "port-option", port.id, "queue_id"),
                 f"queue id {port.queue_id} of {port.id} needs the bonding module's tx_queues"
-                " above the default 16", "use 0-15, or load bonding with a larger tx_queues",
+                " above the default 16",
+                "use 0-15, or load bonding with a larger tx_queues",
             )
 
     miimon = options.get("miimon")
@@ -78,22 +81,30 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
     ns_targets = options.get("ns_ip6_target", ())
     if arp_interval and not targets and not ns_targets:
         report.warning(
-            at("arp_interval"), f"ARP monitoring on {name} has no targets, so it detects nothing",
+            at("arp_interval"),
+            f"ARP monitoring on {name} has no targets, so it detects nothing",
             "add arp-ip-targets",
         )
-    if (targets or ns_targets) and not arp_interval and mode in opt.by_kernel_name(
-        "arp_interval"
-    ).modes:
+    if (
+        (targets or ns_targets)
+        and not arp_interval
+        and mode in opt.by_kernel_name("arp_interval").modes
+    ):
         report.warning(
             at("arp_ip_target" if targets else "ns_ip6_target"),
-            f"ARP targets of {name} are unused without arp-interval", "set arp-interval",
+            f"ARP targets of {name} are unused without arp-interval",
+            "set arp-interval",
         )
     for kernel_name in ("arp_ip_target", "ns_ip6_target"):
-        _targets(name, opt.by_kernel_name(kernel_name), options.get(kernel_name, ()),
-                 at(kernel_name), report)
+        _targets(
+            name,
+            opt.by_kernel_name(kernel_name),
+            options.get(kernel_name, ()),
+            at(kernel_name),
+            report,
+        )
 
-    effective_miimon = options.get("miimon", opt.default_for(opt.by_kernel_name("miimon"),
-                                                             options))
+    effective_miimon = options.get("miimon", opt.default_for(opt.by_kernel_name("miimon"), options))
     assert isinstance(effective_miimon, int)
     for option in opt.BOND_OPTIONS:
         value = options.get(option.kernel_name)
@@ -119,7 +130,8 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
     if isinstance(primary, str) and bond.port(primary) is None:
         ports = ", ".join(p.id for p in bond.ports)
         report.error(
-            at("primary"), f"primary `{primary}` is not a port of {name}",
+            at("primary"),
+            f"primary `{primary}` is not a port of {name}",
             f"use one of: {ports}" if ports else "add it to interfaces",
         )
     system = options.get("ad_actor_system")
@@ -139,12 +151,15 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
     min_links = options.get("min_links", 0)
     if isinstance(min_links, int) and min_links > len(bond.ports) and bond.ports:
         report.warning(
-            at("min_links"), f"min-links {min_links} of {name} exceeds its {len(bond.ports)}"
-            " ports, so the bond never gets carrier", f"use at most {len(bond.ports)}",
+            at("min_links"),
+            f"min-links {min_links} of {name} exceeds its {len(bond.ports)}"
+            " ports, so the bond never gets carrier",
+            f"use at most {len(bond.ports)}",
         )
     if options.get("use_carrier") == 0:
         report.warning(
-            at("use_carrier"), "use-carrier false is refused by recent kernels",
+            at("use_carrier"),
+            "use-carrier false is refused by recent kernels",
             "remove use-carrier",
         )
     _vlans(bond, index, report)
@@ -152,15 +167,19 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
 
 
 def _targets(
-    name: str, option: opt.BondOption, value: OptionValue, pos: SourcePos | None,
+    name: str,
+    option: opt.BondOption,
+    value: OptionValue,
+    pos: SourcePos | None,
     report: Reporter,
 ) -> None:
     if not isinstance(value, tuple):
         return
     if option.max_items is not None and len(value) > option.max_items:
         report.error(
-            pos, f"{name} has {len(value)} {_key(option)}; the kernel takes at most"
-            f" {option.max_items}", f"keep {option.max_items} or fewer",
+            pos,
+            f"{name} has {len(value)} {_key(option)}; the kernel takes at most {option.max_items}",
+            f"keep {option.max_items} or fewer",
         )
     seen: set[str] = set()
     for target in value:
@@ -170,8 +189,11 @@ def _targets(
         address = ipaddress.ip_address(target)
         broadcast = address == ipaddress.IPv4Address("255.255.255.255")
         if address.is_unspecified or address.is_multicast or broadcast:
-            report.error(pos, f"{target} cannot be an ARP/NS target of {name}",
-                         "use the unicast address of a neighbour, e.g. the gateway")
+            report.error(
+                pos,
+                f"{target} cannot be an ARP/NS target of {name}",
+                "use the unicast address of a neighbour, e.g. the gateway",
+            )
 
 
 def _vlans(bond: BondSpec, index: SourceIndex, report: Reporter) -> None:
@@ -200,8 +222,10 @@ def _across_bonds(bonds: tuple[BondSpec, ...], index: SourceIndex, report: Repor
                 if key in table and table[key][1] != port.id:
                     other_bond, other_id = table[key]
                     report.error(
-                        pos, f"ports `{other_id}` ({other_bond}) and `{port.id}` ({bond.name})"
-                        f" both select the device {key}", "a device can be one port only",
+                        pos,
+                        f"ports `{other_id}` ({other_bond}) and `{port.id}` ({bond.name})"
+                        f" both select the device {key}",
+                        "a device can be one port only",
                     )
                 table.setdefault(key, (bond.name, port.id))
     addresses: dict[str, str] = {}

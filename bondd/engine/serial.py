@@ -103,6 +103,7 @@ def bond_to_json(bond: BondSpec) -> dict[str, Any]:
         "mtu": bond.mtu,
         "macaddress": bond.macaddress,
         "vlans": [_vlan_to_json(v) for v in bond.vlans],
+        "ordered_ports": bond.ordered_ports,
     }
 
 
@@ -128,6 +129,7 @@ def bond_from_json(data: dict[str, Any]) -> BondSpec:
         mtu=data.get("mtu"),
         macaddress=data.get("macaddress"),
         vlans=tuple(_vlan_from_json(v) for v in data.get("vlans", ())),
+        ordered_ports=bool(data.get("ordered_ports", False)),
     )
 
 

@@ -72,6 +72,8 @@ def diff_bond(target: BondTarget, actual: BondState | None, state: ActualState) 
     have = tuple(p.name for p in actual.ports)
     if set(have) != set(target.ports):
         found.append(Difference(name, "ports", target.ports, have))
+    elif target.ordered and list(have) != list(target.ports):
+        found.append(Difference(name, "port order", " ".join(target.ports), " ".join(have)))
     for port_name, options in target.port_options.items():
         port = actual.port(port_name)
         if port is None:

@@ -186,12 +186,27 @@ class _Builder:
             self.ops.append(o.SetLinkUp(t.name, t.name, up=True))
         else:
             self._set_options(t, before)
+        for port in self._out_of_order(t, current_ports):
+            self.ops.append(o.RemovePort(t.name, port))
+            current_ports.remove(port)
         for port in t.ports:
-            if bond.port(port) is None:
-                self._enslave(t, port)
+            if port not in current_ports:
+                self._enslave(t, port, moved_back=bond.port(port) is not None)
         self._after_ports(t, bond)
         if not bond.up:
             self.ops.append(o.SetLinkUp(t.name, t.name, up=True))
+
+    @staticmethod
+    def _out_of_order(t: BondTarget, current: list[str]) -> list[str]:
+        """Ports to release so the rest can rejoin in the target's order (snapshots only:
+        a rollback restores the enslave order, which decides the bond's first port)."""
+        if not t.ordered:
+            return []
+        wanted = [p for p in t.ports if p in current]
+        for index, (have, want) in enumerate(zip(current, wanted, strict=False)):
+            if have != want:
+                return current[index:]
+        return []
 
     def _set_options(self, t: BondTarget, options: dict[str, OptionValue]) -> None:
         if options:

@@ -60,4 +60,5 @@ def bond_spec(bond: BondState) -> BondSpec:
         mtu=bond.mtu,
         macaddress=bond.macaddress,
         vlans=bond.vlans,
+        ordered_ports=True,
     )

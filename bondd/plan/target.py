@@ -52,6 +52,7 @@ class BondTarget:
     macaddress: str | None = None
     vlans: tuple[VlanSpec, ...] = ()
     owned: bool = True
+    ordered: bool = False  # the ports' enslave order is part of the target (snapshots)
 
     @property
     def mode(self) -> BondMode | None:
@@ -134,6 +135,7 @@ def _target(
             for v in sorted(spec.vlans, key=lambda v: v.name)
         ),
         owned=full,
+        ordered=spec.ordered_ports,
     )
 
 

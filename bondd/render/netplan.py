@@ -66,7 +66,10 @@ def render(actual: ActualState, only: Iterable[str] | None = None, header: str =
     selected = None if only is None else list(only)
     comments = [*header.splitlines(), *(f"note: {n}" for n in notes(actual, selected))]
     text = yaml.dump(
-        document(actual, selected), Dumper=_Dumper, default_flow_style=False, sort_keys=False,
+        document(actual, selected),
+        Dumper=_Dumper,
+        default_flow_style=False,
+        sort_keys=False,
         width=100,
     )
     return "".join(f"# {line}\n" if line else "#\n" for line in comments) + text

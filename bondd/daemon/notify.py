@@ -1,0 +1,45 @@
+"""systemd notifications (READY, STATUS, WATCHDOG, RELOADING, STOPPING) via sdnotify."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import sdnotify
+
+
+class Notifier:
+    """Talks to NOTIFY_SOCKET when systemd (or a test) set one; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = bool(os.environ.get("NOTIFY_SOCKET"))
+        self.notifier = sdnotify.SystemdNotifier() if self.enabled else None
+        usec = os.environ.get("WATCHDOG_USEC", "")
+        pid = os.environ.get("WATCHDOG_PID", "")
+        mine = not pid or pid == str(os.getpid())
+        # Ping at half the interval systemd gave us, as sd_watchdog_enabled(3) advises.
+        self.watchdog_interval = int(usec) / 2e6 if usec.isdigit() and mine else None
+        self.last_status = ""
+
+    def send(self, *lines: str) -> None:
+        if self.notifier is not None:
+            self.notifier.notify("\n".join(lines))
+
+    def ready(self, status: str) -> None:
+        self.send("READY=1", f"STATUS={status}")
+        self.last_status = status
+
+    def status(self, status: str) -> None:
+        if status != self.last_status:
+            self.send(f"STATUS={status}")
+            self.last_status = status
+
+    def watchdog(self) -> None:
+        self.send("WATCHDOG=1")
+
+    def reloading(self) -> None:
+        usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        self.send("RELOADING=1", f"MONOTONIC_USEC={usec}")
+
+    def stopping(self) -> None:
+        self.send("STOPPING=1")

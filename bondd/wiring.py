@@ -1,0 +1,40 @@
+"""Wire the real machine into the engine: kernel reader and writer, store, clock, probes.
+
+The engine works over interfaces; `bondctl` and the daemon both get their
+`Host` from here, so the kernel layer is opened one way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bondd.engine.clock import SystemClock
+from bondd.engine.ports import Clock
+from bondd.engine.store import Store
+from bondd.engine.transaction import Host, read_boot_id
+from bondd.kernel.netlink import connect
+from bondd.kernel.reader import KernelReader
+from bondd.kernel.writer import KernelWriter
+from bondd.probe import NetworkProber
+
+
+@contextmanager
+def open_host(state_dir: Path, clock: Clock | None = None) -> Iterator[Host]:
+    ipr = connect()
+    reader = KernelReader(ipr)
+    writer = KernelWriter(ipr)
+    try:
+        yield Host(
+            reader,
+            writer,
+            Store(state_dir),
+            clock or SystemClock(),
+            NetworkProber(),
+            read_boot_id(),
+        )
+    finally:
+        reader.close()
+        writer.close()
+        ipr.close()
