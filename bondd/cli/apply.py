@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bondd import config
-from bondd.cli import context, output
+from bondd.cli import context, output, remote
+from bondd.daemon.control import daemon_running
 from bondd.engine.converge import make_plan
 from bondd.engine.pending import StagedFile
 from bondd.engine.transaction import (
@@ -102,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
             " (if any) can undo a change that cuts this host off",
             file=sys.stderr,
         )
+    if daemon_running(args.run_dir):
+        return _via_daemon(args)
     with context.host(args) as host:
         # A change left behind by a crash is settled first; it may restore files.
         context.settle_pending(args, host)
@@ -211,3 +214,33 @@ def _report(args: argparse.Namespace, result: Result) -> int:
         extra = f" ({result.reason})" if result.reason else ""
         print(f"committed{extra}; kernel verified")
     return code
+
+
+def _via_daemon(args: argparse.Namespace) -> int:
+    """The daemon runs the transaction; this process shows, asks and waits."""
+    if not args.yes:
+        with context.kernel(args) as host:
+            the_plan, _ = make_plan(proposal(args).desired, host.reader, host.store)
+        print(render.plan_text(the_plan))
+        if not the_plan.empty and not _confirmed(len(the_plan.ops)):
+            print("nothing applied", file=sys.stderr)
+            return EX_DECLINED
+    files = [{"name": f.name, "content": f.read_text()} for f in args.files]
+    answer = remote.apply(args, files)
+    if args.json:
+        output.print_json(answer)
+    else:
+        if args.yes:
+            print(answer.get("plan_text", ""))
+        for gate in answer.get("gates", []):
+            state = "ok" if gate["ok"] else "FAILED"
+            note = "" if gate.get("used", True) else " (failed before the change too: not a gate)"
+            print(f"{gate['name']}: {state}: {gate['detail']}{note}")
+        result = answer.get("result")
+        if result == "rolled-back":
+            print(f"rolled back: {answer.get('reason', '')}")
+        elif result == "converged":
+            print("converged: nothing to do")
+        else:
+            print("committed; kernel verified (by the daemon)")
+    return EX_ROLLED_BACK if answer.get("result") == "rolled-back" else 0

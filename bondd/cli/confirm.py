@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bondd.cli import context, output
+from bondd.cli import context, output, remote
+from bondd.daemon.control import daemon_running
 from bondd.engine.transaction import confirm, rollback_pending
 
 EX_NOTHING = 1
@@ -31,6 +32,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run_confirm(args: argparse.Namespace) -> int:
     context.require_root("bondctl confirm")
+    if daemon_running(args.run_dir):
+        answer = remote.simple(args, "confirm")
+        print(f"confirmed transaction {answer['txn']}: the configuration is committed")
+        return 0
     with context.host(args) as host:
         context.settle_pending(args, host)
         pending = confirm(host)
@@ -42,6 +47,10 @@ def run_confirm(args: argparse.Namespace) -> int:
 
 def run_rollback(args: argparse.Namespace) -> int:
     context.require_root("bondctl rollback")
+    if daemon_running(args.run_dir):
+        answer = remote.simple(args, "rollback")
+        print(f"rolled back transaction {answer['txn']}; the kernel is verified as before it")
+        return 0
     with context.host(args) as host:
         context.settle_pending(args, host)
         pending = rollback_pending(host, "rolled back by `bondctl rollback`")

@@ -198,15 +198,18 @@ class _Builder:
 
     @staticmethod
     def _out_of_order(t: BondTarget, current: list[str]) -> list[str]:
-        """Ports to release so the rest can rejoin in the target's order (snapshots only:
-        a rollback restores the enslave order, which decides the bond's first port)."""
+        """Ports to release so that all rejoin in the target's order (snapshots only:
+        a rollback restores the enslave order, which decides the bond's first port).
+
+        Ports are appended when enslaved, so only the longest prefix of the current
+        order that matches the target can stay.
+        """
         if not t.ordered:
             return []
-        wanted = [p for p in t.ports if p in current]
-        for index, (have, want) in enumerate(zip(current, wanted, strict=False)):
-            if have != want:
-                return current[index:]
-        return []
+        keep = 0
+        while keep < min(len(current), len(t.ports)) and current[keep] == t.ports[keep]:
+            keep += 1
+        return current[keep:]
 
     def _set_options(self, t: BondTarget, options: dict[str, OptionValue]) -> None:
         if options:

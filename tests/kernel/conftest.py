@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kernel.daemon_harness import Daemon
 from tests.kernel.harness import Bondd
 from tests.lab import nsutil
 from tests.lab.events import LinkEvents
@@ -50,3 +51,13 @@ def events(lab: Lab) -> Iterator[LinkEvents]:
         yield watcher
     finally:
         watcher.close()
+
+
+@pytest.fixture
+def daemon(lab: Lab, tmp_path: Path) -> Iterator[Daemon]:
+    """The real bondd daemon (not started yet) with its own dirs and listening sockets."""
+    handle = Daemon(tmp_path, tmp_path / "bondd.d", tmp_path / "state", tmp_path / "run")
+    try:
+        yield handle
+    finally:
+        handle.close()

@@ -61,3 +61,19 @@ def entered(netns_path: str) -> Iterator[None]:
     finally:
         os.close(target)
         os.close(home)
+
+
+@contextmanager
+def netns_only(netns_path: str) -> Iterator[None]:
+    """Enter a namespace without remounting /sys: for opening sockets that stay bound to it."""
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(netns_path, os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(target)
+        os.close(home)

@@ -1,0 +1,145 @@
+"""Run the real `bondd` daemon in the test's host namespace and listen to it.
+
+The test opens real unix datagram sockets and hands them to the daemon as
+NOTIFY_SOCKET and as the journal socket, so sd_notify messages and journald
+native-protocol records are read exactly as systemd and journald would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.lab.netlab import wait_for
+
+BONDD = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "bondd")
+
+
+def parse_journal(data: bytes) -> dict[str, str]:
+    """One native-protocol datagram: KEY=value lines, or KEY\\n<u64 len><bytes>\\n."""
+    fields: dict[str, str] = {}
+    offset = 0
+    while offset < len(data):
+        newline = data.index(b"\n", offset)
+        line = data[offset:newline]
+        if b"=" in line:
+            key, value = line.split(b"=", 1)
+            fields[key.decode()] = value.decode()
+            offset = newline + 1
+        else:
+            size = int.from_bytes(data[newline + 1 : newline + 9], "little")
+            fields[line.decode()] = data[newline + 9 : newline + 9 + size].decode()
+            offset = newline + 9 + size + 1
+    return fields
+
+
+@dataclass
+class Daemon:
+    tmp: Path
+    config_dir: Path
+    state_dir: Path
+    run_dir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    notes: list[tuple[float, str]] = field(default_factory=list)
+    journal: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.notify_sock = self._dgram(self.tmp / "notify.sock")
+        self.journal_sock = self._dgram(self.tmp / "journal.sock")
+
+    @staticmethod
+    def _dgram(path: Path) -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(path))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.setblocking(False)
+        return sock
+
+    def start(self, *extra: str, watchdog_usec: int = 1_000_000) -> None:
+        env = dict(
+            os.environ,
+            NOTIFY_SOCKET=str(self.tmp / "notify.sock"),
+            WATCHDOG_USEC=str(watchdog_usec),
+            BONDD_JOURNAL_SOCKET=str(self.tmp / "journal.sock"),
+        )
+        env.pop("WATCHDOG_PID", None)
+        self.proc = subprocess.Popen(
+            [
+                BONDD,
+                "--config-dir",
+                str(self.config_dir),
+                "--state-dir",
+                str(self.state_dir),
+                "--run-dir",
+                str(self.run_dir),
+                *extra,
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        self.wait_note("READY=1", timeout=60)
+
+    def pump(self) -> None:
+        for sock, sink in ((self.notify_sock, "notes"), (self.journal_sock, "journal")):
+            while True:
+                try:
+                    data = sock.recv(1 << 20)
+                except BlockingIOError:
+                    break
+                if sink == "notes":
+                    self.notes.extend(
+                        (time.monotonic(), line) for line in data.decode().splitlines()
+                    )
+                else:
+                    self.journal.append(parse_journal(data))
+
+    def wait_note(self, prefix: str, timeout: float = 30) -> str:
+        def found() -> bool:
+            self.pump()
+            return any(line.startswith(prefix) for _, line in self.notes)
+
+        wait_for(found, timeout=timeout, interval=0.02)
+        return next(line for _, line in self.notes if line.startswith(prefix))
+
+    def events(self, name: str) -> list[dict[str, str]]:
+        self.pump()
+        return [e for e in self.journal if e.get("BONDD_EVENT") == name]
+
+    def wait_event(self, name: str, count: int = 1, timeout: float = 30) -> list[dict[str, str]]:
+        wait_for(lambda: len(self.events(name)) >= count, timeout=timeout, interval=0.02)
+        return self.events(name)
+
+    def cpu_seconds(self) -> float:
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kib(self) -> int:
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def stop(self) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.notify_sock.close()
+        self.journal_sock.close()

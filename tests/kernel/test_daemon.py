@@ -1,0 +1,217 @@
+"""The daemon on the real kernel: files in, bonds out; drift repaired; systemd and
+journald spoken to over real sockets; the control socket guarded by SO_PEERCRED."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pyroute2 import IPRoute
+
+from tests.kernel.daemon_harness import Daemon
+from tests.lab import nsutil
+from tests.lab.netlab import HOST_ADDRESS, PREFIX, Lab, ip, sysfs, wait_for
+
+BONDCTL = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "bondctl")
+CLIENT = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"cmd": "rollback"}\\n')
+print(s.recv(65536).decode())
+"""
+
+
+def bond_yaml(miimon: int = 100, mode: str = "active-backup") -> str:
+    return f"""network:
+  version: 2
+  ethernets: {{p0: {{}}, p1: {{}}}}
+  bonds:
+    bond0:
+      interfaces: [p0, p1]
+      parameters: {{mode: {mode}, mii-monitor-interval: {miimon}}}
+      addresses: [{HOST_ADDRESS}/{PREFIX}]
+bondd: {{probes: []}}
+"""
+
+
+def write(daemon: Daemon, text: str, name: str = "10-bond.yaml") -> None:
+    tmp = daemon.config_dir / f".{name}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, daemon.config_dir / name)  # atomic, as Ansible and editors do
+
+
+def converged(miimon: int = 100) -> bool:
+    try:
+        return (
+            sysfs("bond0/bonding/miimon") == str(miimon)
+            and sysfs("bond0/bonding/slaves").split() == ["p0", "p1"]
+            and int(sysfs("bond0/flags"), 16) & 1 == 1
+            and f"{HOST_ADDRESS}/{PREFIX}" in ip("-br", "addr", "show", "dev", "bond0")
+        )
+    except (OSError, RuntimeError):
+        return False
+
+
+def back_to_config() -> bool:
+    return converged() and int(sysfs("p0/flags"), 16) & 1 == 1
+
+
+def started(lab: Lab, daemon: Daemon, *extra: str) -> None:
+    lab.cable("p0")
+    lab.cable("p1")
+    lab.bridge_switch(["p0", "p1"])
+    daemon.start(*extra)
+
+
+def test_yaml_dropped_in_converges_without_any_command(lab: Lab, daemon: Daemon) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30)
+    [applied] = daemon.wait_event("applied")
+    assert applied["BONDD_BOND"] == "bond0"
+    assert applied["BONDD_TXN"] and applied["PRIORITY"] == "6"
+    assert "bond0" in applied["MESSAGE"]
+    daemon.wait_note("STATUS=1 bond converged")
+
+
+def test_every_drift_kind_is_repaired(lab: Lab, daemon: Daemon) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30)
+    daemon.wait_event("applied")
+    drifts: dict[str, Callable[[], object]] = {
+        "option": lambda: Path("/sys/class/net/bond0/bonding/miimon").write_text("50"),
+        "membership": lambda: ip("link", "set", "p1", "nomaster"),
+        "port down": lambda: ip("link", "set", "p0", "down"),
+        "address removed": lambda: ip("addr", "del", f"{HOST_ADDRESS}/{PREFIX}", "dev", "bond0"),
+        "bond deleted": lambda: ip("link", "del", "bond0"),
+    }
+    times: dict[str, list[float]] = {}
+    for name, make in drifts.items():
+        samples = []
+        for _ in range(20 if name == "option" else 3):
+            before = len(daemon.events("drift_repaired"))
+            start = time.monotonic()
+            make()
+            wait_for(back_to_config, timeout=30, interval=0.005)
+            samples.append(time.monotonic() - start)
+            daemon.wait_event("drift_repaired", before + 1)
+        times[name] = samples
+    for name, samples in times.items():
+        ordered = sorted(samples)
+        p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+        print(
+            f"\nLAB-FIGURE drift '{name}' event->verified repair: p50 "
+            f"{statistics.median(samples) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+            f" over {len(samples)}"
+        )
+    repaired = daemon.events("drift_repaired")[-1]
+    assert repaired["BONDD_BOND"] == "bond0" and "BONDD_DIFF" in repaired
+
+
+def test_notify_protocol_ready_status_watchdog_reloading_stopping(lab: Lab, daemon: Daemon) -> None:
+    started(lab, daemon)
+    daemon.wait_note("READY=1")
+    daemon.wait_note("STATUS=")
+
+    def pinged() -> bool:
+        daemon.pump()
+        return sum(1 for _, n in daemon.notes if n == "WATCHDOG=1") >= 3
+
+    wait_for(pinged, timeout=10)
+    pings = [t for t, n in daemon.notes if n == "WATCHDOG=1"]
+    assert len(pings) >= 3 and max(b - a for a, b in itertools.pairwise(pings)) < 1.0
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_note("RELOADING=1")
+    assert any(n.startswith("MONOTONIC_USEC=") for _, n in daemon.notes)
+    assert daemon.stop() == 0
+    daemon.wait_note("STOPPING=1")
+
+
+def test_burst_of_config_writes_ends_in_the_last_config_applied_a_few_times(
+    lab: Lab, daemon: Daemon
+) -> None:
+    started(lab, daemon)
+    for i in range(1000):
+        write(daemon, bond_yaml(miimon=100 + (i % 50) * 2 if i < 999 else 250))
+    wait_for(lambda: converged(250), timeout=60)
+    time.sleep(2)
+    applied = len(daemon.events("applied"))
+    print(f"\nLAB-FIGURE 1000 config writes -> {applied} applies")
+    assert converged(250)
+    assert 1 <= applied <= 5
+
+
+def test_link_flapping_100_times_a_second_costs_little_cpu(lab: Lab, daemon: Daemon) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30)
+    daemon.wait_event("applied")
+    with nsutil.netns_only(f"/run/netns/{lab.switch}"):
+        switch = IPRoute()
+    far = switch.link_lookup(ifname=lab.far_end("p1"))[0]
+    cpu_before = daemon.cpu_seconds()
+    end = time.monotonic() + 10
+    flaps = 0
+    while time.monotonic() < end:
+        switch.link("set", index=far, state="down")
+        switch.link("set", index=far, state="up")
+        flaps += 1
+        time.sleep(max(0.0, 0.01 - 0.002))
+    switch.close()
+    used = daemon.cpu_seconds() - cpu_before
+    print(
+        f"\nLAB-FIGURE {flaps} flaps in 10 s: daemon CPU {used:.2f} s, RSS {daemon.rss_kib()} KiB"
+    )
+    wait_for(converged, timeout=10)
+    assert used < 1.0
+
+
+def test_socket_changes_need_root_and_a_killed_client_still_gets_its_rollback(
+    lab: Lab, daemon: Daemon, tmp_path: Path
+) -> None:
+    # pytest's tmp dirs are private to root: put the socket where others can reach it.
+    daemon.run_dir = Path(f"/run/bondd-test-{os.getpid()}")
+    started(lab, daemon, "--socket-group", "nogroup")
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30)
+    daemon.wait_event("applied")
+    base = [
+        BONDCTL,
+        "--config-dir",
+        str(daemon.config_dir),
+        "--state-dir",
+        str(daemon.state_dir),
+        "--run-dir",
+        str(daemon.run_dir),
+    ]
+    # A client as an unprivileged user, speaking the socket protocol directly.
+    nobody = subprocess.run(
+        ["/usr/bin/python3", "-c", CLIENT, str(daemon.run_dir / "control.sock")],
+        capture_output=True, text=True, check=False, user="nobody", group="nogroup",
+    )
+    assert nobody.returncode == 0, nobody.stderr
+    assert '"ok": false' in nobody.stdout and "needs root" in nobody.stdout
+    assert daemon.events("refused")
+    new = tmp_path / "10-bond.yaml"
+    new.write_text(bond_yaml(miimon=300))
+    client = subprocess.Popen(
+        [*base, "apply", "--yes", "--confirm-timeout", "4", str(new)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for(lambda: converged(300), timeout=60)
+    client.send_signal(signal.SIGKILL)
+    client.wait()
+    wait_for(converged, timeout=30)  # back to miimon 100 at the deadline
+    assert (daemon.config_dir / "10-bond.yaml").read_text() == bond_yaml()
+    [rolled] = daemon.wait_event("rolled_back")
+    assert "not confirmed within 4s" in rolled["MESSAGE"]
