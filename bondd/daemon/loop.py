@@ -42,8 +42,8 @@ from bondd.plan.target import Targets
 from bondd.render.plan import plan_json, plan_text
 
 DEBOUNCE = 0.3  # config writes come in bursts (editors, ConfigMap swaps, Ansible)
-REPAIR_DELAY = 0.05  # collapse an event burst into one pass
-MIN_PASS_INTERVAL = 0.2
+REPAIR_DELAY = 0.02  # collapse an event burst into one pass
+MIN_PASS_INTERVAL = 0.1  # an event storm costs at most ten reads a second
 RESYNC_INTERVAL = 300.0  # safety net; normal work is event-driven
 BACKOFF_START = 1.0
 BACKOFF_MAX = 300.0

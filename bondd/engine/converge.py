@@ -34,12 +34,15 @@ def make_plan(desired: DesiredState, reader: Reader, store: Store) -> tuple[Plan
 def run_plan(the_plan: Plan, writer: Writer, reader: Reader, store: Store, clock: Clock) -> Outcome:
     """Execute a plan made by `make_plan`, verify the kernel, record ownership."""
     current = store.ownership()
-    store.save_ownership(current.merged_with(the_plan.ownership))
+    merged = current.merged_with(the_plan.ownership)
+    if merged != current:  # drift repair usually changes no ownership: no fsync then
+        store.save_ownership(merged)
     execution = execute_or_raise(the_plan.ops, writer)
     actual, differences = verify(the_plan.targets, reader, clock)
     if differences:
         raise VerifyError([d.describe() for d in differences])
-    store.save_ownership(the_plan.ownership)
+    if the_plan.ownership != merged:
+        store.save_ownership(the_plan.ownership)
     return Outcome(the_plan, execution, actual)
 
 
