@@ -11,7 +11,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 
-APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip)
+APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
+  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -35,4 +36,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   echo "$want" > "$stamp"
 fi
-echo "setup: ready ($(.venv/bin/python --version), pyroute2 $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("pyroute2"))'))"
+# A second environment on Debian's own python3-pyroute2 (0.7.2), the one the
+# .deb runs with: the kernel tier runs against it too.
+if [ ! -x .venv-debian/bin/python ]; then
+  /usr/bin/python3 -m venv --system-site-packages .venv-debian
+fi
+if [ "$(cat .venv-debian/.bondd-installed 2>/dev/null)" != "$want" ]; then
+  .venv-debian/bin/python -m pip install -q pytest hypothesis
+  .venv-debian/bin/python -m pip install -q --no-deps -e .
+  echo "$want" > .venv-debian/.bondd-installed
+fi
+version() { "$1" -c 'import importlib.metadata as m; print(m.version("pyroute2"))' 2>/dev/null || echo "?"; }
+echo "setup: ready ($(.venv/bin/python --version), pyroute2 $(version .venv/bin/python);" \
+  "Debian's python3-pyroute2 $(dpkg-query -W -f='${Version}' python3-pyroute2))"

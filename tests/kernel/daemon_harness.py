@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.lab.guard import venv_command
 from tests.lab.netlab import wait_for
 
-BONDD = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "bondd")
+BONDD = venv_command("bondd")
 
 
 def parse_journal(data: bytes) -> dict[str, str]:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from bondd.engine.store import Store
 from tests.kernel.harness import Bondd, comparable
+from tests.lab.guard import venv_command
 from tests.lab.netlab import HOST_ADDRESS, PREFIX, Lab, sysfs, wait_for
 
-BONDCTL = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "bondctl")
+BONDCTL = venv_command("bondctl")
 
 OLD = f"""network:
   version: 2

@@ -8,6 +8,7 @@ the lab's init exported BONDD_LAB=1, and the kernel is User-Mode Linux.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -23,3 +24,8 @@ REFUSAL = (
     "kernel tests run only inside the bondd lab kernel (User-Mode Linux), never on a real "
     "host; run them with: python3 tests/lab/run.py -- .venv/bin/pytest -m kernel"
 )
+
+
+def venv_command(name: str) -> str:
+    """A console script of the virtualenv running the tests (the Debian-pyroute2 one too)."""
+    return str(Path(sys.executable).parent / name)
