@@ -254,3 +254,23 @@ def test_socket_changes_need_root_and_a_killed_client_still_gets_its_rollback(
     assert (daemon.config_dir / "10-bond.yaml").read_text() == bond_yaml()
     [rolled] = daemon.wait_event("rolled_back")
     assert "not confirmed within 4s" in rolled["MESSAGE"]
+
+
+def test_kernel_failover_of_a_managed_bond_is_logged_with_the_new_active_port(
+    lab: Lab, daemon: Daemon
+) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml().replace("mii-monitor-interval: 100", "mii-monitor-interval: 50"))
+    wait_for(lambda: converged(50), timeout=30)
+    daemon.wait_event("applied")
+    wait_for(lambda: sysfs("bond0/bonding/active_slave") in ("p0", "p1"), timeout=10)
+    active = sysfs("bond0/bonding/active_slave")
+    other = "p1" if active == "p0" else "p0"
+    time.sleep(0.5)
+    seen = len(daemon.events("failover"))  # the first port's activation counts as one
+    lab.pull_cable(active)
+    wait_for(lambda: sysfs("bond0/bonding/active_slave") == other, timeout=10)
+    failover = daemon.wait_event("failover", seen + 1)[-1]
+    assert failover["BONDD_BOND"] == "bond0"
+    assert failover["BONDD_ACTIVE_PORT"] == other
+    assert not daemon.events("drift_repaired")  # a lost carrier is not drift
