@@ -44,6 +44,7 @@ started=$SECONDS
   exit 1
 }
 deb=bondd_${version}_all.deb
+rm -f dist/bondd_*_all.deb
 mv "$stage_root/$deb" dist/
 echo "build-deb: dist/$deb ($(stat -c %s "dist/$deb") bytes) in $((SECONDS - started))s"
 

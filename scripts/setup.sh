@@ -3,6 +3,8 @@
 # Debian packages (the UML kernel, kmod, iproute2, ping, Python venv support)
 # and a virtualenv in .venv with bondd installed editable plus its test tools.
 # Safe to run again: it installs only what is missing.
+# With --with-packaging also what building and checking the .deb and .rpm and
+# the system tier need (debhelper, lintian, rpm, rpmlint, debootstrap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,10 @@ fi
 
 APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
   python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify)
+if [ "${1:-}" = --with-packaging ]; then
+  APT_PACKAGES+=(dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all
+    python3-setuptools python3-build python3-wheel lintian rpm rpmlint debootstrap git)
+fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

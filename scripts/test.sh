@@ -1,10 +1,11 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: setup, lint and types, the unit tier on
-# the host, the kernel tier inside the lab kernel. Exits non-zero if any stage
-# fails; ends with one line adding up every pytest stage.
+# the host, the kernel tier inside the lab kernel, the .deb and .rpm (lintian,
+# rpmlint) and the system tier (the .deb in a booted Debian 12 guest). Exits
+# non-zero if any stage fails; ends with one line adding up every pytest stage.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || exit $?
+bash scripts/setup.sh --with-packaging || exit $?
 
 results=.lab/results
 rm -rf "$results"; mkdir -p "$results"
@@ -21,8 +22,8 @@ stage() {
   [ "$rc" -eq 0 ] || failed+=("$name")
 }
 
-stage ruff .venv/bin/ruff check bondd tests scripts
-stage mypy .venv/bin/mypy --strict bondd tests
+stage ruff .venv/bin/ruff check bondd tests scripts packaging
+stage mypy .venv/bin/mypy --strict bondd tests packaging/generate.py
 unit() {
   .venv/bin/pytest -q -m "not kernel and not system" --junitxml="$results/unit.xml"
   local rc=$?
@@ -32,6 +33,16 @@ unit() {
 stage unit unit
 stage kernel python3 tests/lab/run.py -- .venv/bin/pytest -q -m kernel tests/kernel \
   --junitxml="$results/kernel.xml"
+
+stage package-deb bash packaging/build-deb.sh
+stage package-rpm bash packaging/build-rpm.sh
+system() {
+  local deb
+  deb=$(ls dist/bondd_*_all.deb 2>/dev/null | tail -n1)
+  BONDD_DEB=${deb:+$PWD/$deb} .venv/bin/pytest -q -m system tests/system \
+    --junitxml="$results/system.xml"
+}
+stage system system
 
 .venv/bin/python scripts/sum_results.py "$results"/*.xml
 if [ "${#failed[@]}" -gt 0 ]; then
