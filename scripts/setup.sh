@@ -48,7 +48,7 @@ if [ ! -x .venv-debian/bin/python ]; then
   /usr/bin/python3 -m venv --system-site-packages .venv-debian
 fi
 if [ "$(cat .venv-debian/.bondd-installed 2>/dev/null)" != "$want" ]; then
-  .venv-debian/bin/python -m pip install -q pytest hypothesis
+  .venv-debian/bin/python -m pip install -q pytest pytest-timeout hypothesis
   .venv-debian/bin/python -m pip install -q --no-deps -e .
   echo "$want" > .venv-debian/.bondd-installed
 fi

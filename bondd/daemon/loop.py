@@ -13,6 +13,7 @@ import os
 import selectors
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class Daemon:
         self.last_pass = 0.0
         self.stopping = False
         self.reported: set[str] = set()
+        self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
 
     # -- the loop ----------------------------------------------------------
 
@@ -113,6 +115,7 @@ class Daemon:
             while not self.stopping:
                 timeout = max(0.0, min(self.timers.values(), default=60.0) - time.monotonic())
                 for key, _ in selector.select(timeout):
+                    self.stats[f"wake:{key.data}"] += 1
                     if key.data == "netlink":
                         self.on_kernel_events(*events.read())
                     elif key.data == "control":
@@ -141,6 +144,7 @@ class Daemon:
             if due > now:
                 continue
             del self.timers[name]
+            self.stats[f"timer:{name.split(':')[0]}"] += 1
             if name == "config":
                 self.consider_proposal()
             elif name == "repair":
@@ -316,6 +320,7 @@ class Daemon:
     def repair(self) -> None:
         """Put managed interfaces back to the committed config (drift repair)."""
         self.last_pass = time.monotonic()
+        self.stats["repair-pass"] += 1
         committed = self.host.store.committed()
         if committed is None or self.host.store.pending() is not None:
             self.refresh_managed()
@@ -455,6 +460,7 @@ class Daemon:
             pending = self.host.store.pending()
             return {
                 "ok": True,
+                "stats": dict(self.stats),
                 "status": self.status_line(),
                 "degraded": self.degraded,
                 "holds": {b: round(t - time.monotonic(), 1) for b, t in self.holds.items()},

@@ -16,12 +16,18 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+# Newer watchdog releases also report opens and read-only closes (inotify
+# IN_OPEN, IN_CLOSE_NOWRITE); only changes matter.
+_READS = frozenset({"opened", "closed_no_write"})
+
 
 class _Poke(FileSystemEventHandler):
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in _READS:
+            return  # our own reads of the files; reacting would loop forever
         # A full pipe means the loop has plenty of wake-ups queued already.
         with contextlib.suppress(BlockingIOError):
             os.write(self.fd, b"c")

@@ -255,6 +255,8 @@ class _Builder:
 
     def _addresses_and_routes(self, t: BondTarget, bond: BondState | None) -> None:
         have = set(bond.addresses) if bond is not None else set()
+        if self._takes_down(t.name):
+            have = _kept_when_down(have)
         for address in sorted(t.addresses - have):
             self.ops.append(o.AddAddress(t.name, t.name, address))
         for address in sorted(have - t.addresses):
@@ -303,11 +305,15 @@ class _Builder:
             if current is None or link is None or not link.up:
                 self.ops.append(o.SetLinkUp(t.name, vlan.name, up=True))
             addresses = set(current.addresses) if current is not None else set()
+            routes = set(current.routes) if current is not None else set()
+            if self._takes_down(t.name):
+                # The VLANs follow their bond down and up again (non-loose binding):
+                # their routes and IPv6 addresses are flushed on the way.
+                addresses, routes = _kept_when_down(addresses), set()
             for address in sorted(set(vlan.addresses) - addresses):
                 self.ops.append(o.AddAddress(t.name, vlan.name, address))
             for address in sorted(addresses - set(vlan.addresses)):
                 self.ops.append(o.DelAddress(t.name, vlan.name, address))
-            routes = set(current.routes) if current is not None else set()
             for route in _sorted_routes(routes - set(vlan.routes)):
                 self.ops.append(o.DelRoute(t.name, vlan.name, route))
             for route in _sorted_routes(set(vlan.routes) - routes):
@@ -335,3 +341,9 @@ class _Builder:
 
 def _sorted_routes(routes: Iterable[RouteSpec]) -> list[RouteSpec]:
     return sorted(routes, key=lambda r: (r.to, r.via or "", r.metric or 0, r.table or 0))
+
+
+def _kept_when_down(addresses: set[str]) -> set[str]:
+    """What survives a link going down: IPv4 addresses; IPv6 ones are flushed
+    (unless keep_addr_on_down, which the writer's replace-semantics tolerate)."""
+    return {a for a in addresses if ":" not in a}
