@@ -20,6 +20,9 @@ from types import ModuleType
 from bondd import __version__
 from bondd.cli import apply as apply_cmd
 from bondd.cli import confirm as confirm_cmd
+from bondd.cli import doctor as doctor_cmd
+from bondd.cli import failover as failover_cmd
+from bondd.cli import lacp as lacp_cmd
 from bondd.cli import output
 from bondd.cli import plan as plan_cmd
 from bondd.cli import show as show_cmd
@@ -35,6 +38,9 @@ COMMANDS: tuple[ModuleType, ...] = (
     status_cmd,
     show_cmd,
     confirm_cmd,
+    failover_cmd,
+    lacp_cmd,
+    doctor_cmd,
 )
 
 

@@ -22,8 +22,10 @@ from typing import Any
 
 from bondd.cli import context, output
 from bondd.cli.status_render import Drift, StatusReport, to_json, to_text
+from bondd.engine.drills import DrillRecords
 from bondd.engine.store import Store
 from bondd.errors import BonddError
+from bondd.failover import DrillSummary
 from bondd.model import ActualState
 from bondd.plan.diff import diff
 from bondd.plan.ownership import Ownership
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         },
         only=args.bond,
         ownership_error=ownership_error,
+        drills=_drills(args),
     )
     if args.bond is not None and not report.bonds and not report.missing:
         names = ", ".join(b.name for b in actual.bonds)
@@ -81,6 +84,14 @@ def _ownership(store: Store) -> tuple[Ownership | None, str | None]:
         return store.ownership(), None
     except BonddError as exc:
         return None, exc.message
+
+
+def _drills(args: argparse.Namespace) -> dict[str, DrillSummary]:
+    """The last failover drill per bond; an unreadable record only hides that line."""
+    try:
+        return DrillRecords(args.state_dir).summaries()
+    except (BonddError, KeyError, TypeError, ValueError):
+        return {}
 
 
 def _drift(args: argparse.Namespace, actual: ActualState, ownership: Ownership) -> Drift:

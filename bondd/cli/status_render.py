@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bondd import lacp
+from bondd.failover import DrillSummary
 from bondd.model import ActualState, BondMode, BondState, OptionValue, PortState, RouteSpec
 from bondd.options import BOND_OPTIONS, default_for
 from bondd.plan.diff import Difference
@@ -62,6 +63,7 @@ class StatusReport:
     speeds: Mapping[str, Speed]
     only: str | None = None  # show this bond only
     ownership_error: str | None = None
+    drills: Mapping[str, DrillSummary] = dataclasses.field(default_factory=dict)  # last per bond
 
     def managed(self, bond: str) -> str:
         if self.ownership is None:
@@ -136,6 +138,9 @@ def _bond_json(report: StatusReport, bond: BondState) -> dict[str, object]:
         "routes": [_route_json(r) for r in bond.routes],
         "vlans": [{"name": v.name, "id": v.id, "addresses": list(v.addresses)} for v in bond.vlans],
         "drift": None if drift is None else [_difference_json(d) for d in drift],
+        "last_failover_test": None
+        if (drill := report.drills.get(bond.name)) is None
+        else drill.to_json(),
     }
 
 
@@ -238,6 +243,10 @@ def _bond_text(report: StatusReport, bond: BondState, paint: _Paint) -> list[str
         lines += _lacp_text(bond, negotiation, paint)
     lines += _ports_text(report, bond, paint)
     lines += _drift_text(report, bond, paint)
+    drill = report.drills.get(bond.name)
+    if drill is not None:
+        text = f"last failover test: {drill.describe()}"
+        lines += _wrap("failover", text if drill.ok else paint(text, "red"))
     return lines
 
 
