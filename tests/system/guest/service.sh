@@ -53,6 +53,10 @@ bondctl status > /tmp/status.txt 2>&1; status_rc=$?
 cat /tmp/status.txt
 check bondctl-status [ "$status_rc" = 0 ] && grep -q 'bond0 *active-backup' /tmp/status.txt
 check bondctl-plan-converged bondctl plan --detailed-exitcode
+check completion-bond-names bash -c '. /usr/share/bash-completion/bash_completion
+  . /usr/share/bash-completion/completions/bondctl
+  COMP_WORDS=(bondctl status ""); COMP_CWORD=2; COMP_LINE="bondctl status "; COMP_POINT=15
+  _bondctl; [ "${COMPREPLY[*]}" = bond0 ]'
 
 # --- reload: the file behind a symlink changes (no inotify event in
 # /etc/bondd.d), so only `systemctl reload` makes bondd read it
@@ -70,6 +74,7 @@ t0=$(uptime_s)
 check reload-command systemctl reload bondd
 check reload-applies wait_for 20 sysfs_is bond0 miimon 50
 measure reload_to_applied_s "$(since "$t0")"
+check reload-sysfs-option bond_has bond0 'Slave queue ID: 2'
 check reload-same-pid [ "$(prop bondd MainPID)" = "$pid_before" ]
 check journal-reload journal_has_event reload
 
