@@ -2,7 +2,8 @@
 
 A newcomer's first look: two classic bonds from one YAML file, `bondctl
 status`, a pulled cable and the packets it cost, a live option change that
-flaps nothing, and a mode change whose disruption the plan announced. Every
+flaps nothing, a mode change whose disruption the plan announced, and two
+rollbacks: a change whose probe fails, and a change nobody confirms. Every
 step checks the kernel's own view (sysfs, /proc/net/bonding, netlink link
 events, ping) and the demo exits 1 if any step did not do what it printed.
 
@@ -294,12 +295,33 @@ def run(demo: Demo) -> None:
     reached = within(lambda: lab.ping(GATEWAY, count=1, interval=0.05).received == 1, 10)
     demo.check(reached is not None, "the gateway answers again")
 
-    # --- ROLLBACK STEP GOES HERE ------------------------------------------------
-    # Reserved for the rollback step (a change whose probe fails, and the
-    # transaction putting the previous state back), added once the transaction
-    # exists. Number it 6 and renumber the step below to 7.
+    demo.step("6. A change that cuts the host off undoes itself")
+    current = (demo.config_dir / "10-demo.yaml").read_text()
+    broken = current.replace(f"addresses: [{HOST}/24]", "addresses: [10.99.0.2/24]").replace(
+        f"      routes: [{{to: default, via: {GATEWAY}}}]\n", ""
+    ) + f"bondd:\n  probes: [{{type: ping, target: {GATEWAY}}}]\n"
+    proposal = demo.config_dir.parent / "10-demo.yaml"
+    proposal.write_text(broken)
+    demo.say("the new file moves bond0 to 10.99.0.2/24, where the gateway is out of reach;"
+             f" probe: ping {GATEWAY}")
+    code = demo.bondctl("apply", "--yes", str(proposal))
+    demo.check(code == 3, "apply exited 3: rolled back, the probe failed after the change")
+    demo.check(f"{HOST}/24" in ip("-br", "addr", "show", "dev", "bond0"),
+               f"bond0 has {HOST}/24 again (kernel view)")
+    demo.check((demo.config_dir / "10-demo.yaml").read_text() == current,
+               "the config directory holds the old file again")
+    reached = within(lambda: lab.ping(GATEWAY, count=1, interval=0.05).received == 1, 10)
+    demo.check(reached is not None, "the gateway answers again")
 
-    demo.step("6. Converged: a second plan is empty")
+    demo.step("7. Nobody confirms: bondctl apply --confirm-timeout 3")
+    proposal.write_text(current.replace("mii-monitor-interval: 50", "mii-monitor-interval: 200"))
+    started = time.monotonic()
+    code = demo.bondctl("apply", "--yes", "--confirm-timeout", "3", str(proposal))
+    demo.check(code == 3 and sysfs("bond0/bonding/miimon") == "50",
+               f"rolled back after {time.monotonic() - started:.1f} s: miimon 50 again"
+               " (a detached guard holds the timer, not this terminal)")
+
+    demo.step("8. Converged: a second plan is empty")
     code = demo.bondctl("plan", "--detailed-exitcode")
     demo.check(code == 0, "nothing left to do")
 
