@@ -47,3 +47,26 @@ if [ "${BONDD_SKIP_RPMLINT:-0}" != 1 ]; then
   # rpmlint exits 64 on errors, 66 on too many warnings; its last line sums up.
   rpmlint -c packaging/rpm/rpmlint.toml -r packaging/rpm/rpmlintrc "$rpm_file" | tee "$top/rpmlint.log"
 fi
+
+# What an admin gets: the files, the dependencies on the distribution's
+# Python packages, the conffile and the systemd scriptlets.
+problems=0
+need() { echo "build-rpm: $rpm_file: $*" >&2; problems=$((problems + 1)); }
+files=$(rpm -qpl "$rpm_file")
+for f in /usr/bin/bondctl /usr/sbin/bondd /usr/lib/systemd/system/bondd.service \
+  /etc/modprobe.d/bondd.conf /etc/bondd.d /usr/share/bash-completion/completions/bondctl \
+  /usr/share/man/man5/bondd.d.5.gz /usr/share/man/man8/bondctl.8.gz /usr/share/man/man8/bondd.8.gz \
+  /usr/share/doc/bondd/examples/10-bond0.yaml; do
+  grep -qx "$f" <<<"$files" || need "missing $f"
+done
+requires=$(rpm -qp --requires "$rpm_file")
+for r in python3-pyroute2 python3-pyyaml python3-watchdog python3-sdnotify; do
+  grep -q "^$r\b" <<<"$requires" || need "does not require $r"
+done
+[ "$(rpm -qpc "$rpm_file")" = /etc/modprobe.d/bondd.conf ] || need "conffiles: $(rpm -qpc "$rpm_file")"
+scripts=$(rpm -qp --scripts "$rpm_file")
+for s in postinstall preuninstall postuninstall; do
+  grep -q "^$s scriptlet" <<<"$scripts" || need "no $s scriptlet"
+done
+[ "$problems" -eq 0 ] || exit 1
+echo "build-rpm: files, requires, conffiles and scriptlets as expected"
