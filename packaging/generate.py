@@ -437,7 +437,8 @@ def render_bondctl() -> str:
         if parser.description:
             lines += [".PP", *_paragraphs(parser.description)]
         for action in own:
-            lines += [".TP", _synopsis(action), _help_text(action)]
+            if action.help:
+                lines += [".TP", _synopsis(action), _help_text(action)]
     lines += [
         ".SH EXIT STATUS",
         "0 on success; 2 for a usage error (and, with \\fBplan \\-\\-detailed\\-exitcode\\fR,"
