@@ -36,6 +36,7 @@ from bondd.engine.transaction import (
 )
 from bondd.errors import BonddError, ConfigError
 from bondd.kernel.events import EventSocket, KernelEvent
+from bondd.kernel.sysfs import active_port
 from bondd.log import event
 from bondd.model import ActualState
 from bondd.plan.planner import Plan, plan
@@ -417,11 +418,7 @@ class Daemon:
             self.schedule_repair()
 
     def log_failover(self, bond: str) -> None:
-        try:
-            state = self.host.reader.read().bond(bond)
-        except BonddError:
-            state = None
-        active = state.active_port if state else None
+        active = active_port(bond)
         event(
             self.log,
             "failover",

@@ -68,3 +68,12 @@ def write_option(option: BondOption, ifname: str, value: OptionValue) -> None:
 def _write(path: Path, text: str) -> None:
     with path.open("w") as handle:
         handle.write(text)
+
+
+def active_port(bond: str) -> str | None:
+    """The bond's active port, from one small file: failover logging must stay cheap
+    when a cable flaps many times a second."""
+    try:
+        return (SYSFS_NET / bond / "bonding" / "active_slave").read_text().strip() or None
+    except OSError:
+        return None

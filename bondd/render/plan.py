@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from bondd.plan.ops import Disruption
 from bondd.plan.planner import Plan
 
@@ -19,7 +21,16 @@ def plan_text(plan: Plan) -> str:
             if op.bond != bond:
                 continue
             number += 1
-            lines.append(f"  {number:>3}. {op.describe()}")
+            # A mode change sets every option at once: wrap it for an 80-column terminal.
+            lines.extend(
+                textwrap.wrap(
+                    op.describe(),
+                    width=78,
+                    initial_indent=f"  {number:>3}. ",
+                    subsequent_indent=" " * 9,
+                    break_on_hyphens=False,
+                )
+            )
     bonds = len(worst)
     lines.append(
         f"{len(plan.ops)} operation{'s' if len(plan.ops) != 1 else ''} on"
