@@ -55,8 +55,9 @@ network:
 
 def show(bondd: Bondd, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
     capsys.readouterr()
-    code = main(["show", "--config-dir", str(bondd.config_dir), "--state-dir",
-                 str(bondd.state_dir), *extra])
+    code = main(
+        ["show", "--config-dir", str(bondd.config_dir), "--state-dir", str(bondd.state_dir), *extra]
+    )
     assert code == 0
     return capsys.readouterr().out
 
@@ -107,8 +108,21 @@ def test_show_of_an_active_backup_bond_made_by_hand_round_trips(
 ) -> None:
     lab.cable("p0")
     lab.cable("p1")
-    ip("link", "add", "bond0", "type", "bond", "mode", "active-backup", "miimon", "100",
-       "updelay", "200", "primary_reselect", "failure")
+    ip(
+        "link",
+        "add",
+        "bond0",
+        "type",
+        "bond",
+        "mode",
+        "active-backup",
+        "miimon",
+        "100",
+        "updelay",
+        "200",
+        "primary_reselect",
+        "failure",
+    )
     for port in ("p0", "p1"):
         ip("link", "set", port, "master", "bond0")
     ip("link", "set", "bond0", "type", "bond", "primary", "p1")
@@ -129,9 +143,7 @@ def test_show_of_an_active_backup_bond_made_by_hand_round_trips(
         "primary-reselect-policy": sysfs("bond0/bonding/primary_reselect").split()[0],
     }
     assert bond["routes"] == [{"to": "default", "via": SWITCH_ADDRESS}]
-    assert network["vlans"] == {
-        "bond0.7": {"id": 7, "link": "bond0", "addresses": ["10.7.0.2/24"]}
-    }
+    assert network["vlans"] == {"bond0.7": {"id": 7, "link": "bond0", "addresses": ["10.7.0.2/24"]}}
     # The import adopts the bond without one kernel write.
     outcome = bondd.apply()
     assert outcome.plan.empty and bondd.writes_last == 0
@@ -143,8 +155,21 @@ def test_show_of_an_lacp_bond_made_by_hand_round_trips(
 ) -> None:
     lab.cable("p0")
     lab.cable("p1")
-    ip("link", "add", "bond0", "type", "bond", "mode", "802.3ad", "lacp_rate", "fast",
-       "xmit_hash_policy", "layer3+4", "miimon", "100")
+    ip(
+        "link",
+        "add",
+        "bond0",
+        "type",
+        "bond",
+        "mode",
+        "802.3ad",
+        "lacp_rate",
+        "fast",
+        "xmit_hash_policy",
+        "layer3+4",
+        "miimon",
+        "100",
+    )
     for port in ("p0", "p1"):
         ip("link", "set", port, "master", "bond0")
     ip("link", "set", "bond0", "up")

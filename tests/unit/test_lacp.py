@@ -30,8 +30,14 @@ def port(name: str, actor: int | None = FAST, partner: int = FAST, agg: int = 1)
     )
 
 
-def bond(*ports: PortState, aggregator: int = 1, num_ports: int | None = None,
-         partner_mac: str = PARTNER, mode: str = "802.3ad", up: bool = True) -> BondState:
+def bond(
+    *ports: PortState,
+    aggregator: int = 1,
+    num_ports: int | None = None,
+    partner_mac: str = PARTNER,
+    mode: str = "802.3ad",
+    up: bool = True,
+) -> BondState:
     return BondState(
         name="bond0",
         ifindex=5,
@@ -134,10 +140,20 @@ def test_other_modes_have_no_verdict() -> None:
 
 def test_state_words_name_every_bit() -> None:
     assert lacp.state_words(63) == (
-        "active", "short-timeout", "aggregatable", "in-sync", "collecting", "distributing",
+        "active",
+        "short-timeout",
+        "aggregatable",
+        "in-sync",
+        "collecting",
+        "distributing",
     )
     assert lacp.state_words(0xC0) == (
-        "passive", "long-timeout", "individual", "out-of-sync", "defaulted", "expired",
+        "passive",
+        "long-timeout",
+        "individual",
+        "out-of-sync",
+        "defaulted",
+        "expired",
     )
 
 

@@ -31,7 +31,10 @@ DEFAULTS = {o.kernel_name: o.default for o in BOND_OPTIONS if o.kernel_name != "
 def port(name: str, **kw: object) -> PortState:
     fields: dict[str, object] = {"mii_up": True, "up": True, "carrier": True, **kw}
     return PortState(
-        name=name, ifindex=10 + int(name[-1]), master="bond0", **fields  # type: ignore[arg-type]
+        name=name,
+        ifindex=10 + int(name[-1]),
+        master="bond0",
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -83,8 +86,15 @@ def test_status_json_carries_ownership_ports_and_the_lacp_verdict() -> None:
     bond0, bond1 = got["bonds"]
     assert bond0["managed"] == "owned" and bond1["managed"] == "unmanaged"
     assert bond0["ports"][0] == {
-        "name": "p0", "mii": "up", "state": "active", "link_failures": 0, "carrier": True,
-        "speed_mbps": 10000, "duplex": "full", "perm_macaddress": None, "lacp": None,
+        "name": "p0",
+        "mii": "up",
+        "state": "active",
+        "link_failures": 0,
+        "carrier": True,
+        "speed_mbps": 10000,
+        "duplex": "full",
+        "perm_macaddress": None,
+        "lacp": None,
     }
     assert bond0["ports"][1]["state"] == "backup"
     assert bond0["drift"] == [] and bond1["drift"] is None
@@ -163,5 +173,8 @@ def test_shown_yaml_validates_and_says_what_an_apply_would_still_change() -> Non
     assert result.ok, [d.format() for d in result.diagnostics]
     assert result.state.bonds[0].mtu == 9000
     assert yaml.safe_load(text)["network"]["vlans"]["bond0.5"] == {
-        "id": 5, "link": "bond0", "addresses": ["10.5.0.2/24"], "mtu": 1500,
+        "id": 5,
+        "link": "bond0",
+        "addresses": ["10.5.0.2/24"],
+        "mtu": 1500,
     }
