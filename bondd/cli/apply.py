@@ -182,38 +182,16 @@ def _confirmed(count: int) -> bool:
 
 
 def _report(args: argparse.Namespace, result: Result) -> int:
-    code = EX_ROLLED_BACK if result.status is Status.ROLLED_BACK else 0
+    return _finish(args, render.result_json(result))
+
+
+def _finish(args: argparse.Namespace, data: dict[str, Any], by: str = "") -> int:
+    """Print a transaction's result (ours, or the daemon's answer: the same shape)."""
     if args.json:
-        output.print_json(
-            {
-                "result": result.status.value,
-                "transaction": result.txn,
-                "reason": result.reason,
-                "gates": [
-                    {
-                        "name": g.name,
-                        "ok": g.ok,
-                        "detail": g.detail,
-                        "used": g.used,
-                        "seconds": round(g.seconds, 3),
-                    }
-                    for g in result.gates
-                ],
-                "timings": {k: round(v, 3) for k, v in result.timings.items()},
-                **(render.plan_json(result.plan) if result.plan else {}),
-            }
-        )
-        return code
-    for gate in result.gates:
-        print(gate.describe())
-    if result.status is Status.ROLLED_BACK:
-        print(f"rolled back: {result.reason}")
-    elif result.status is Status.CONVERGED:
-        print("converged: nothing to do")
+        output.print_json(data)
     else:
-        extra = f" ({result.reason})" if result.reason else ""
-        print(f"committed{extra}; kernel verified")
-    return code
+        print(render.result_text(data, by))
+    return EX_ROLLED_BACK if data.get("result") == Status.ROLLED_BACK.value else 0
 
 
 def _via_daemon(args: argparse.Namespace) -> int:
@@ -227,20 +205,6 @@ def _via_daemon(args: argparse.Namespace) -> int:
             return EX_DECLINED
     files = [{"name": f.name, "content": f.read_text()} for f in args.files]
     answer = remote.apply(args, files)
-    if args.json:
-        output.print_json(answer)
-    else:
-        if args.yes:
-            print(answer.get("plan_text", ""))
-        for gate in answer.get("gates", []):
-            state = "ok" if gate["ok"] else "FAILED"
-            note = "" if gate.get("used", True) else " (failed before the change too: not a gate)"
-            print(f"{gate['name']}: {state}: {gate['detail']}{note}")
-        result = answer.get("result")
-        if result == "rolled-back":
-            print(f"rolled back: {answer.get('reason', '')}")
-        elif result == "converged":
-            print("converged: nothing to do")
-        else:
-            print("committed; kernel verified (by the daemon)")
-    return EX_ROLLED_BACK if answer.get("result") == "rolled-back" else 0
+    if args.yes and not args.json:
+        print(answer.get("plan_text", ""))
+    return _finish(args, answer, " (by the daemon)")

@@ -41,7 +41,7 @@ from bondd.log import event
 from bondd.model import ActualState
 from bondd.plan.planner import Plan, plan
 from bondd.plan.target import Targets
-from bondd.render.plan import plan_json, plan_text
+from bondd.render.plan import result_json
 
 DEBOUNCE = 0.3  # config writes come in bursts (editors, ConfigMap swaps, Ansible)
 REPAIR_DELAY = 0.02  # collapse an event burst into one pass
@@ -579,25 +579,3 @@ def without_bonds(the_plan: Plan, held: set[str]) -> Plan:
         differences=tuple(d for d in the_plan.differences if d.bond not in held),
         warnings=the_plan.warnings,
     )
-
-
-def result_json(result: Result) -> dict[str, Any]:
-    return {
-        "result": result.status.value,
-        "txn": result.txn,
-        "reason": result.reason,
-        "deadline": result.deadline,
-        "gates": [
-            {
-                "name": g.name,
-                "ok": g.ok,
-                "detail": g.detail,
-                "used": g.used,
-                "seconds": round(g.seconds, 3),
-            }
-            for g in result.gates
-        ],
-        "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        "plan_text": plan_text(result.plan) if result.plan else "",
-        "plan": plan_json(result.plan) if result.plan else None,
-    }

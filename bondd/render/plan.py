@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
+from bondd.engine.transaction import Result, Status
 from bondd.plan.ops import Disruption
 from bondd.plan.planner import Plan
 
@@ -56,3 +58,44 @@ def plan_json(plan: Plan) -> dict[str, object]:
         "warnings": list(plan.warnings),
         "disruption_levels": [d.label for d in Disruption],
     }
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    """A transaction's result as bondctl --json prints it and the daemon answers it."""
+    return {
+        "result": result.status.value,
+        "txn": result.txn,
+        "reason": result.reason,
+        "deadline": result.deadline,
+        "gates": [
+            {
+                "name": g.name,
+                "ok": g.ok,
+                "detail": g.detail,
+                "used": g.used,
+                "seconds": round(g.seconds, 3),
+            }
+            for g in result.gates
+        ],
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "plan_text": plan_text(result.plan) if result.plan else "",
+        "plan": plan_json(result.plan) if result.plan else None,
+    }
+
+
+def result_text(data: dict[str, Any], by: str = "") -> str:
+    """The lines after the plan: each gate, then what became of the change."""
+    lines = []
+    for gate in data.get("gates", []):
+        state = "ok" if gate["ok"] else "FAILED"
+        note = "" if gate.get("used", True) else " (failed before the change too: not a gate)"
+        lines.append(f"{gate['name']}: {state}: {gate['detail']}{note}")
+    result = data.get("result")
+    if result == Status.ROLLED_BACK.value:
+        lines.append(f"rolled back: {data.get('reason', '')}")
+    elif result == Status.CONVERGED.value:
+        lines.append("converged: nothing to do")
+    else:
+        reason = data.get("reason")
+        lines.append(f"committed{f' ({reason})' if reason else ''}; kernel verified{by}")
+    return "\n".join(lines)
