@@ -45,13 +45,28 @@ class KernelWriter:
         self.ipr = ipr
         self.raw = RawLinkSocket()
         self.writes = 0
+        self.indexes: dict[str, int] = {}
 
     def close(self) -> None:
         self.raw.close()
 
     def apply(self, op: o.Op) -> None:
+        # Links are deleted and re-created under the same name (rollback, drift
+        # repair): names an op creates or deletes are looked up afresh.
+        if isinstance(op, o.CreateBond | o.DeleteBond):
+            self.indexes.pop(op.bond, None)
+        elif isinstance(op, o.CreateVlan | o.DeleteVlan):
+            self.indexes.pop(op.ifname, None)
         try:
-            self._dispatch(op)
+            try:
+                self._dispatch(op)
+            except (NetlinkError, OSError) as exc:
+                code = exc.code if isinstance(exc, NetlinkError) else exc.errno
+                if code != errno.ENODEV or not self.indexes:
+                    raise
+                # A link re-created behind our back has a new ifindex: look again, once.
+                self.indexes.clear()
+                self._dispatch(op)
         except NetlinkError as exc:
             raise KernelOpError(
                 op, exc.code, str(exc.args[1] if len(exc.args) > 1 else exc)
@@ -119,13 +134,15 @@ class KernelWriter:
         self.ipr.link(command, index=index, **kwargs)
 
     def _index(self, ifname: str) -> int:
-        # One ioctl in the calling thread's namespace, as iproute2 resolves names.
-        # pyroute2's link_lookup asks for and decodes the whole link message: in
-        # the lab that was a quarter of a 64-bond converge (see bench/RESULTS.md).
-        try:
-            return socket.if_nametoindex(ifname)
-        except OSError as exc:
-            raise OSError(errno.ENODEV, f"no link named {ifname}") from exc
+        """The link's ifindex, remembered: a plan names the same links many times, and a
+        lookup by name is a netlink round trip (a whole dump on some pyroute2 versions)."""
+        index = self.indexes.get(ifname)
+        if index is None:
+            found = self.ipr.link_lookup(ifname=ifname)
+            if not found:
+                raise OSError(errno.ENODEV, f"no link named {ifname}")
+            index = self.indexes[ifname] = int(found[0])
+        return index
 
     # -- bond options ------------------------------------------------------
 
