@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from bondd.cli import context, output
-from bondd.cli.status_render import Drift, StatusReport, to_json, to_text
+from bondd.cli.status_render import Drift, PendingInfo, StatusReport, to_json, to_text
 from bondd.engine.drills import DrillRecords
 from bondd.engine.store import Store
 from bondd.errors import BonddError
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         only=args.bond,
         ownership_error=ownership_error,
         drills=_drills(args),
+        pending=_pending(k.store),
     )
     if args.bond is not None and not report.bonds and not report.missing:
         names = ", ".join(b.name for b in actual.bonds)
@@ -109,3 +110,13 @@ def _drift(args: argparse.Namespace, actual: ActualState, ownership: Ownership) 
 
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _pending(store: Store) -> PendingInfo | None:
+    try:
+        pending = store.pending()
+    except BonddError:
+        return None  # an unreadable state directory is already reported
+    if pending is None:
+        return None
+    return PendingInfo(pending.txn, pending.phase.value, pending.deadline)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -56,6 +57,15 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class PendingInfo:
+    """A transaction in flight: its id, phase and deadline (wall-clock seconds)."""
+
+    txn: str
+    phase: str
+    deadline: float
+
+
+@dataclass(frozen=True)
 class StatusReport:
     actual: ActualState
     ownership: Ownership | None  # None: the state directory could not be read
@@ -64,6 +74,7 @@ class StatusReport:
     only: str | None = None  # show this bond only
     ownership_error: str | None = None
     drills: Mapping[str, DrillSummary] = dataclasses.field(default_factory=dict)  # last per bond
+    pending: PendingInfo | None = None  # a transaction applied but not yet committed
 
     def managed(self, bond: str) -> str:
         if self.ownership is None:
@@ -101,6 +112,13 @@ def to_json(report: StatusReport) -> dict[str, object]:
             "bonds": sorted(report.drift.configured),
         },
         "state_error": report.ownership_error,
+        "pending": None
+        if report.pending is None
+        else {
+            "txn": report.pending.txn,
+            "phase": report.pending.phase,
+            "deadline": report.pending.deadline,
+        },
         "bonds": [_bond_json(report, b) for b in report.bonds],
         "missing": list(report.missing),
     }
@@ -208,6 +226,14 @@ def to_text(report: StatusReport, colour: bool = False) -> str:
         lines += _wrap("config", f"{paint('unreadable', 'red')}: {report.drift.error}")
     if report.ownership_error is not None:
         lines += _wrap("state", f"{paint('unreadable', 'red')}: {report.ownership_error}")
+    if report.pending is not None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.pending.deadline))
+        what = "waiting for confirmation" if report.pending.phase == "waiting" else "being applied"
+        lines += _wrap(
+            "pending",
+            f"{paint(f'transaction {report.pending.txn}', 'yellow')}"
+            f" {what}; rolled back at {when} unless `bondctl confirm`",
+        )
     if not report.bonds and not report.missing:
         lines.append("no bonds in the kernel")
     for bond in report.bonds:

@@ -6,8 +6,11 @@ MTU, MAC and VLAN of the bonds, plus the ports' own state) field by field.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from bondd.cli.main import main
 from bondd.engine.transaction import Status, begin, rollback_pending
 from tests.kernel.harness import Bondd, FaultyWriter, comparable
 from tests.lab.netlab import HOST_ADDRESS, PREFIX, SWITCH_ADDRESS, Lab, sysfs, wait_for
@@ -146,3 +149,21 @@ network:
     assert "lacp bond2: FAILED: partner-silent" in result.reason
     assert "does not speak LACP" in result.reason
     assert bondd.read().bond("bond2") is None
+
+
+def test_status_reports_a_pending_transaction_and_its_deadline(
+    lab: Lab, bondd: Bondd, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup(lab, bondd)
+    result = begin(
+        bondd.host(), bondd.proposal(two_bonds().replace("100", "50")), confirm_timeout=120
+    )
+    assert result.status is Status.WAITING and result.deadline is not None
+    args = ["--config-dir", str(bondd.config_dir), "--state-dir", str(bondd.state_dir)]
+    capsys.readouterr()
+    assert main(["status", "--json", *args]) == 0
+    pending = json.loads(capsys.readouterr().out)["pending"]
+    assert pending == {"txn": result.txn, "phase": "waiting", "deadline": result.deadline}
+    assert main(["status", *args]) == 0
+    assert f"transaction {result.txn} waiting for confirmation" in capsys.readouterr().out
+    assert rollback_pending(bondd.host(), "test") is not None
