@@ -22,8 +22,8 @@ stage() {
   [ "$rc" -eq 0 ] || failed+=("$name")
 }
 
-stage ruff .venv/bin/ruff check bondd tests scripts packaging
-stage mypy .venv/bin/mypy --strict bondd tests packaging/generate.py
+stage ruff .venv/bin/ruff check bondd tests scripts packaging bench
+stage mypy .venv/bin/mypy --strict bondd tests bench packaging/generate.py
 unit() {
   .venv/bin/pytest -q -m "not kernel and not system" --junitxml="$results/unit.xml"
   local rc=$?
