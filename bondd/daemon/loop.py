@@ -337,7 +337,9 @@ class Daemon:
                 self.recovered()
                 return
             diff = "; ".join(d.describe() for d in the_plan.differences)
-            run_plan(the_plan, self.host.writer, self.host.reader, self.host.store, self.host.clock)
+            outcome = run_plan(
+                the_plan, self.host.writer, self.host.reader, self.host.store, self.host.clock
+            )
         except BonddError as exc:
             self.failed_repair(exc.message)
             return
@@ -352,7 +354,7 @@ class Daemon:
             seconds=f"{time.monotonic() - started:.3f}",
         )
         self.recovered()
-        self.refresh_managed()
+        self.refresh_managed(outcome.actual, the_plan.targets)  # verify's read: no third one
 
     def recovered(self) -> None:
         if self.degraded:

@@ -19,6 +19,7 @@ from tests.lab.netlab import (
     ip,
     parse_ping,
     settle,
+    state_changes,
     sysfs,
     wait_for,
 )
@@ -82,11 +83,13 @@ def test_second_apply_writes_nothing_and_flaps_nothing(
     lab.cable("p1", mac="02:00:00:00:0a:02")
     lab.bridge_switch(["p0", "p1"])  # answers the ARP monitor's target
     bondd.apply(NOOP_CASES[case])
-    settle(events)
+    states = settle(events)
     again = bondd.apply()
     assert again.plan.empty, [op.describe() for op in again.plan.ops]
     assert bondd.writes_last == 0
-    assert events.drain(0.5) == []
+    # The kernel may still report late, unchanged states (a VLAN's, say): what
+    # must not happen is a link changing admin or carrier state.
+    assert state_changes(states, events.drain(0.5)) == []
 
 
 LIVE_CHANGES = [

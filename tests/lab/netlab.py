@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.lab.events import LinkEvents
+from tests.lab.events import LinkEvent, LinkEvents
 
 SWITCH_ADDRESS = "198.51.100.1"
 HOST_ADDRESS = "198.51.100.2"
@@ -219,9 +219,28 @@ def proc_bonding(bond: str) -> str:
     return Path("/proc/net/bonding", bond).read_text()
 
 
-def settle(events: LinkEvents, bond: str = "bond0", quiet: float = 0.5, limit: float = 10) -> None:
-    """Wait for the bond to come up and the kernel's follow-up events to stop."""
+def settle(
+    events: LinkEvents, bond: str = "bond0", quiet: float = 0.5, limit: float = 10
+) -> dict[str, tuple[bool, bool]]:
+    """Wait for the bond to come up and the kernel's follow-up events to stop.
+
+    Returns each link's last seen (up, lower up), for `state_changes`.
+    """
     wait_for(lambda: sysfs(f"{bond}/operstate") == "up", timeout=limit)
     deadline = time.monotonic() + limit
-    while events.drain(quiet):
+    seen: dict[str, tuple[bool, bool]] = {}
+    while batch := events.drain(quiet):
+        seen.update((e.ifname, (e.up, e.lower_up)) for e in batch)
         assert time.monotonic() < deadline, "link events never stopped"
+    return seen
+
+
+def state_changes(before: dict[str, tuple[bool, bool]], events: list[LinkEvent]) -> list[str]:
+    """Links whose admin or carrier state an event shows changed (or that went away)."""
+    changed = []
+    for event in events:
+        now = (event.up, event.lower_up)
+        if event.kind == "del" or before.get(event.ifname, now) != now:
+            changed.append(f"{event.ifname}: {before.get(event.ifname)} -> {now} ({event.kind})")
+        before[event.ifname] = now
+    return changed
