@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
+SEND_TIMEOUT = 0.5
 LOGGER = "bondd"
 _PRIORITY = {
     logging.DEBUG: 7,
@@ -40,6 +41,9 @@ class JournalHandler(logging.Handler):
         super().__init__()
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        # A stalled journal costs a dropped record, never a stalled daemon: the
+        # loop that logs is the loop that keeps the bonds converged.
+        self.sock.settimeout(SEND_TIMEOUT)
 
     def emit(self, record: logging.LogRecord) -> None:
         fields: dict[str, object] = {

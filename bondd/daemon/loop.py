@@ -49,6 +49,7 @@ MIN_PASS_INTERVAL = 0.1  # an event storm costs at most ten reads a second
 RESYNC_INTERVAL = 300.0  # safety net; normal work is event-driven
 BACKOFF_START = 1.0
 BACKOFF_MAX = 300.0
+FAILOVER_LOG_INTERVAL = 1.0
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Daemon:
         self.last_pass = 0.0
         self.stopping = False
         self.reported: set[str] = set()
+        self.failovers: dict[str, tuple[float, int]] = {}  # bond -> last logged, folded
         self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
 
     # -- the loop ----------------------------------------------------------
@@ -420,11 +422,20 @@ class Daemon:
             self.schedule_repair()
 
     def log_failover(self, bond: str) -> None:
+        # A flapping cable fails over many times a second: log at most one a
+        # second per bond, with how many were folded into it.
+        now = time.monotonic()
+        last, folded = self.failovers.get(bond, (0.0, 0))
+        if now - last < FAILOVER_LOG_INTERVAL:
+            self.failovers[bond] = (last, folded + 1)
+            return
+        self.failovers[bond] = (now, 0)
         active = active_port(bond)
+        extra = f" ({folded} more failovers since the last entry)" if folded else ""
         event(
             self.log,
             "failover",
-            f"{bond}: failover, active port now {active}",
+            f"{bond}: failover, active port now {active}{extra}",
             bond=bond,
             active_port=active,
         )

@@ -7,6 +7,8 @@ import time
 
 import sdnotify
 
+SEND_TIMEOUT = 0.5
+
 
 class Notifier:
     """Talks to NOTIFY_SOCKET when systemd (or a test) set one; silent otherwise."""
@@ -14,6 +16,9 @@ class Notifier:
     def __init__(self) -> None:
         self.enabled = bool(os.environ.get("NOTIFY_SOCKET"))
         self.notifier = sdnotify.SystemdNotifier() if self.enabled else None
+        if self.notifier is not None and self.notifier.socket is not None:
+            # A notify socket nobody reads must not stall the loop that owns the kernel.
+            self.notifier.socket.settimeout(SEND_TIMEOUT)
         usec = os.environ.get("WATCHDOG_USEC", "")
         pid = os.environ.get("WATCHDOG_PID", "")
         mine = not pid or pid == str(os.getpid())

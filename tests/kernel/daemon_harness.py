@@ -8,9 +8,11 @@ native-protocol records are read exactly as systemd and journald would.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,8 @@ class Daemon:
     journal: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.closed = False
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.notify_sock = self._dgram(self.tmp / "notify.sock")
         self.journal_sock = self._dgram(self.tmp / "journal.sock")
@@ -85,8 +89,22 @@ class Daemon:
             stdin=subprocess.DEVNULL,
         )
         self.wait_note("READY=1", timeout=60)
+        # Read both sockets all the time, as systemd and journald do: a daemon
+        # logging a burst must never wait for the test to look.
+        self.reader = threading.Thread(target=self._read_forever, daemon=True)
+        self.reader.start()
+
+    def _read_forever(self) -> None:
+        socks = [self.notify_sock, self.journal_sock]
+        while not self.closed:
+            if select.select(socks, [], [], 0.1)[0]:
+                self.pump()
 
     def pump(self) -> None:
+        with self.lock:
+            self._pump()
+
+    def _pump(self) -> None:
         for sock, sink in ((self.notify_sock, "notes"), (self.journal_sock, "journal")):
             while True:
                 try:
@@ -139,8 +157,12 @@ class Daemon:
         return self.proc.wait(timeout=30)
 
     def close(self) -> None:
+        self.closed = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        reader = getattr(self, "reader", None)
+        if reader is not None:
+            reader.join(timeout=2)
         self.notify_sock.close()
         self.journal_sock.close()
