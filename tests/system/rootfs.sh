@@ -5,7 +5,10 @@
 #     bash tests/system/rootfs.sh            # prints /var/cache/bondd-lab/rootfs-HASH
 #
 # The guest has no network, so everything the bondd .deb depends on is put in
-# here, the way apt would have pulled it in. The tree is cached per machine
+# here, the way apt would have pulled it in, and netplan.io for the side-by-side
+# benchmark (bench/netplan.py). systemd-networkd, netplan's backend, ships in
+# systemd and stays disabled, as Debian leaves it: nothing in the guest
+# configures links at boot unless a test says so. The tree is cached per machine
 # under /var/cache/bondd-lab, named by a hash of this recipe and of the UML
 # kernel version: a changed recipe or kernel builds a new tree, an unchanged
 # one is reused (about 80 s to build with a cold package cache, none after).
@@ -14,7 +17,7 @@
 set -euo pipefail
 
 CACHE=${BONDD_LAB_CACHE:-/var/cache/bondd-lab}
-PACKAGES=systemd,systemd-sysv,udev,dbus,apt,iproute2,kmod,iputils-ping,procps,python3,python3-yaml,python3-pyroute2,python3-watchdog,python3-sdnotify,man-db,bash-completion
+PACKAGES=systemd,systemd-sysv,udev,dbus,apt,iproute2,kmod,iputils-ping,procps,python3,python3-yaml,python3-pyroute2,python3-watchdog,python3-sdnotify,man-db,bash-completion,netplan.io
 SUITE=bookworm
 
 if [ "$(id -u)" -ne 0 ]; then
