@@ -37,6 +37,7 @@ from tests.lab.netlab import (  # noqa: E402
     Lab,
     PingResult,
     ip,
+    lacp_negotiated,
     parse_ping,
     proc_bonding,
     sysfs,
@@ -145,25 +146,14 @@ class Demo:
             found.ping = result
             found.events = [e for e in watcher.drain(0.3) if e.ifname in WATCHED]
             watcher.close()
-        self.say(f"ping every 10 ms: {result.sent} sent, {result.lost} lost"
-                 f" (about {result.lost * 10} ms without traffic)")
+        self.say(
+            f"ping every 10 ms: {result.sent} sent, {result.lost} lost"
+            f" (about {result.lost * 10} ms without traffic)"
+        )
 
 
 def went_down(events: list[LinkEvent], ifname: str) -> bool:
     return any(e.ifname == ifname and (not e.up or not e.lower_up) for e in events)
-
-
-def lacp_in_service(bond: str, ports: tuple[str, ...]) -> bool:
-    """The field notes' rule, read from sysfs: the kernel's view, not bondd's."""
-    aggregator = sysfs(f"{bond}/bonding/ad_aggregator")
-    for port in ports:
-        for side in ("actor", "partner"):
-            state = int(sysfs(f"{port}/bonding_slave/ad_{side}_oper_port_state"))
-            if state & 0x38 != 0x38 or state & 0xC0:
-                return False
-        if sysfs(f"{port}/bonding_slave/ad_aggregator_id") != aggregator:
-            return False
-    return sysfs(f"{bond}/bonding/ad_num_ports") == str(len(ports))
 
 
 def within(predicate: Callable[[], bool], timeout: float) -> float | None:
@@ -213,7 +203,7 @@ def run(demo: Demo) -> None:
     demo.check(reached is not None, f"the gateway {GATEWAY} answers through bond0")
 
     demo.step("2. bondctl status: is LACP really up?")
-    took = within(lambda: lacp_in_service("bond1", ("p2", "p3")), 15)
+    took = within(lambda: lacp_negotiated("bond1", ("p2", "p3")), 15)
     if took is not None:
         demo.say(f"(LACP negotiated {took:.1f} s after the apply)")
     demo.bondctl("status")
@@ -235,9 +225,7 @@ def run(demo: Demo) -> None:
     demo.bondctl("status", "bond0")
     ping = seen.ping
     demo.check(before == "p0" and after == "p1", f"bond0 failed over from {before} to {after}")
-    demo.check(
-        sysfs("p0/bonding_slave/mii_status") == "down", "the kernel marks p0's MII down"
-    )
+    demo.check(sysfs("p0/bonding_slave/mii_status") == "down", "the kernel marks p0's MII down")
     demo.check(
         ping.received > 0 and ping.lost <= 50,
         "traffic came back within half a second (miimon 100)",
@@ -255,12 +243,12 @@ def run(demo: Demo) -> None:
         code = demo.bondctl("apply", "--yes")
     events = seen.events
     demo.check(plan["bonds"] == {"bond0": "live change"}, "the plan announced a live change")
-    demo.check(
-        code == 0 and sysfs("bond0/bonding/miimon") == "50", "the kernel runs miimon 50 now"
-    )
+    demo.check(code == 0 and sysfs("bond0/bonding/miimon") == "50", "the kernel runs miimon 50 now")
     flapped = [name for name in WATCHED if went_down(events, name)]
-    demo.say(f"link events on bond0, p0, p1 during the apply: {len(events)},"
-             f" links that went down: {', '.join(flapped) or 'none'}")
+    demo.say(
+        f"link events on bond0, p0, p1 during the apply: {len(events)},"
+        f" links that went down: {', '.join(flapped) or 'none'}"
+    )
     demo.check(
         not flapped
         and failures == {p: sysfs(f"{p}/bonding_slave/link_failure_count") for p in failures},
@@ -297,19 +285,28 @@ def run(demo: Demo) -> None:
 
     demo.step("6. A change that cuts the host off undoes itself")
     current = (demo.config_dir / "10-demo.yaml").read_text()
-    broken = current.replace(f"addresses: [{HOST}/24]", "addresses: [10.99.0.2/24]").replace(
-        f"      routes: [{{to: default, via: {GATEWAY}}}]\n", ""
-    ) + f"bondd:\n  probes: [{{type: ping, target: {GATEWAY}}}]\n"
+    broken = (
+        current.replace(f"addresses: [{HOST}/24]", "addresses: [10.99.0.2/24]").replace(
+            f"      routes: [{{to: default, via: {GATEWAY}}}]\n", ""
+        )
+        + f"bondd:\n  probes: [{{type: ping, target: {GATEWAY}}}]\n"
+    )
     proposal = demo.config_dir.parent / "10-demo.yaml"
     proposal.write_text(broken)
-    demo.say("the new file moves bond0 to 10.99.0.2/24, where the gateway is out of reach;"
-             f" probe: ping {GATEWAY}")
+    demo.say(
+        "the new file moves bond0 to 10.99.0.2/24, where the gateway is out of reach;"
+        f" probe: ping {GATEWAY}"
+    )
     code = demo.bondctl("apply", "--yes", str(proposal))
     demo.check(code == 3, "apply exited 3: rolled back, the probe failed after the change")
-    demo.check(f"{HOST}/24" in ip("-br", "addr", "show", "dev", "bond0"),
-               f"bond0 has {HOST}/24 again (kernel view)")
-    demo.check((demo.config_dir / "10-demo.yaml").read_text() == current,
-               "the config directory holds the old file again")
+    demo.check(
+        f"{HOST}/24" in ip("-br", "addr", "show", "dev", "bond0"),
+        f"bond0 has {HOST}/24 again (kernel view)",
+    )
+    demo.check(
+        (demo.config_dir / "10-demo.yaml").read_text() == current,
+        "the config directory holds the old file again",
+    )
     reached = within(lambda: lab.ping(GATEWAY, count=1, interval=0.05).received == 1, 10)
     demo.check(reached is not None, "the gateway answers again")
 
@@ -317,9 +314,11 @@ def run(demo: Demo) -> None:
     proposal.write_text(current.replace("mii-monitor-interval: 50", "mii-monitor-interval: 200"))
     started = time.monotonic()
     code = demo.bondctl("apply", "--yes", "--confirm-timeout", "3", str(proposal))
-    demo.check(code == 3 and sysfs("bond0/bonding/miimon") == "50",
-               f"rolled back after {time.monotonic() - started:.1f} s: miimon 50 again"
-               " (a detached guard holds the timer, not this terminal)")
+    demo.check(
+        code == 3 and sysfs("bond0/bonding/miimon") == "50",
+        f"rolled back after {time.monotonic() - started:.1f} s: miimon 50 again"
+        " (a detached guard holds the timer, not this terminal)",
+    )
 
     demo.step("8. Converged: a second plan is empty")
     code = demo.bondctl("plan", "--detailed-exitcode")
@@ -333,8 +332,9 @@ def main() -> int:
     lab = Lab.create()
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="bondd-demo-") as workdir, nsutil.entered(
-            lab.host_path
+        with (
+            tempfile.TemporaryDirectory(prefix="bondd-demo-") as workdir,
+            nsutil.entered(lab.host_path),
         ):
             demo = Demo(lab, Path(workdir))
             run(demo)

@@ -16,7 +16,16 @@ import pytest
 
 from bondd.cli.main import main
 from tests.kernel.harness import Bondd
-from tests.lab.netlab import HOST_ADDRESS, SWITCH_ADDRESS, Lab, ip, proc_bonding, sysfs, wait_for
+from tests.lab.netlab import (
+    HOST_ADDRESS,
+    SWITCH_ADDRESS,
+    Lab,
+    ip,
+    lacp_negotiated,
+    proc_bonding,
+    sysfs,
+    wait_for,
+)
 
 MODES = (
     "balance-rr",
@@ -99,19 +108,7 @@ def settle(mode: str, lab: Lab) -> None:
     if mode in _ACTIVE_PORT_MODES:
         wait_for(lambda: sysfs("bond0/bonding/active_slave") != "", timeout=5)
     if mode == "802.3ad":
-        wait_for(lambda: lacp_in_service("bond0", ("p0", "p1")), timeout=15)
-
-
-def lacp_in_service(bond: str, ports: tuple[str, ...]) -> bool:
-    aggregator = sysfs(f"{bond}/bonding/ad_aggregator")
-    for port in ports:
-        for side in ("actor", "partner"):
-            state = int(sysfs(f"{port}/bonding_slave/ad_{side}_oper_port_state"))
-            if state & 0x38 != 0x38 or state & 0xC0:
-                return False
-        if sysfs(f"{port}/bonding_slave/ad_aggregator_id") != aggregator:
-            return False
-    return sysfs(f"{bond}/bonding/ad_num_ports") == str(len(ports))
+        wait_for(lambda: lacp_negotiated("bond0", ("p0", "p1")), timeout=15)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -201,7 +198,7 @@ def test_lacp_verdict_is_negotiated_with_a_partner_bond(
     lacp_bond(lab, bondd)
     got = verdict_within(bondd, capsys, "negotiated", timeout=15)
     assert got["lacp"]["verdict"] == "negotiated", got["lacp"]
-    assert lacp_in_service("bond0", ("p0", "p1"))
+    assert lacp_negotiated("bond0", ("p0", "p1"))
     assert "Partner Mac Address: 00:00:00:00:00:00" not in proc_bonding("bond0")
     for port in got["ports"]:
         assert port["lacp"]["actor_state_words"][3:6] == ["in-sync", "collecting", "distributing"]

@@ -244,3 +244,22 @@ def state_changes(before: dict[str, tuple[bool, bool]], events: list[LinkEvent])
             changed.append(f"{event.ifname}: {before.get(event.ifname)} -> {now} ({event.kind})")
         before[event.ifname] = now
     return changed
+
+
+# LACP port state bits (IEEE 802.1AX) that say a port is in service, and the
+# two that say its partner information is not real.
+IN_SERVICE = 0x08 | 0x10 | 0x20  # sync, collecting, distributing
+NOT_REAL = 0x40 | 0x80  # defaulted, expired
+
+
+def lacp_negotiated(bond: str, ports: tuple[str, ...]) -> bool:
+    """The field notes' rule, read from sysfs: the kernel's view, independent of bondd."""
+    aggregator = sysfs(f"{bond}/bonding/ad_aggregator")
+    for port in ports:
+        for side in ("actor", "partner"):
+            state = int(sysfs(f"{port}/bonding_slave/ad_{side}_oper_port_state"))
+            if state & IN_SERVICE != IN_SERVICE or state & NOT_REAL:
+                return False
+        if sysfs(f"{port}/bonding_slave/ad_aggregator_id") != aggregator:
+            return False
+    return sysfs(f"{bond}/bonding/ad_num_ports") == str(len(ports))
