@@ -1,0 +1,412 @@
+"""Guest side of bench/netplan.py: one bond change through `netplan apply`, then through bondd.
+
+Runs as root in the system tier's booted Debian 12 guest (systemd as PID 1,
+netplan.io 0.106 with its networkd backend, the bondd .deb installed), never
+on a real host: it creates and deletes dummy links and bond0, and starts and
+stops systemd-networkd. Only the standard library (the guest's python3).
+
+On two dummy ports d0 and d1, with the same YAML file for both tools:
+
+    a. create bond0: active-backup, miimon 100, address 192.0.2.10/24
+    b. change miimon to 50
+    c. apply again with no change
+
+first with the file in /etc/netplan and `netplan apply` (systemd-networkd
+running, as on a netplan host), then, after stopping networkd and deleting
+what it made, with bondd's daemon running and `bondctl apply --yes FILE`
+(which installs FILE into /etc/bondd.d as part of the transaction).
+
+Each step is timed from the command's start to the moment the kernel shows
+the configured state (read from sysfs and `ip addr`, polled after the
+command returns) and its links have stopped changing state (a netlink
+listener on RTMGRP_LINK, with a 5 s quiet window after the match); a step
+whose result never appears (within 60 s) is timed to the command's return
+or its last link state change, whichever is later. The links that
+went down (up -> not up, or deleted) during each step come from the same
+listener. Prints one Markdown table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PORTS = ("d0", "d1")
+BOND = "bond0"
+ADDRESS = "192.0.2.10/24"
+FILE = "60-bench.yaml"
+QUIET = 5.0  # seconds without a link state change after the kernel matches
+TIMEOUT = 60.0  # seconds to wait for the kernel after the command returns
+WORK = Path("/tmp/bench")
+
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
+NLMSG_DONE, NLMSG_ERROR = 3, 2
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+IFLA_IFNAME = 3
+IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
+RTMGRP_LINK = 0x1
+_NLMSGHDR = struct.Struct("=IHHII")
+_IFINFOMSG = struct.Struct("=BxHiII")
+_RTATTR = struct.Struct("=HH")
+
+
+def yaml(miimon: int) -> str:
+    """The one configuration both tools get (netplan's format, which bondd reads)."""
+    return (
+        "network:\n"
+        "  version: 2\n"
+        "  ethernets:\n" + "".join(f"    {port}: {{}}\n" for port in PORTS) + "  bonds:\n"
+        f"    {BOND}:\n"
+        f"      interfaces: [{', '.join(PORTS)}]\n"
+        "      parameters:\n"
+        "        mode: active-backup\n"
+        f"        mii-monitor-interval: {miimon}\n"
+        f"      addresses: [{ADDRESS}]\n"
+    )
+
+
+# --- link state from rtnetlink ------------------------------------------------
+
+
+def _links(data: bytes) -> list[tuple[str, bool]]:
+    """(name, up) for each RTM_NEWLINK/RTM_DELLINK in DATA; a deleted link is down."""
+    out: list[tuple[str, bool]] = []
+    offset = 0
+    while offset + _NLMSGHDR.size <= len(data):
+        length, kind, _, _, _ = _NLMSGHDR.unpack_from(data, offset)
+        if length < _NLMSGHDR.size:
+            break
+        if kind in (RTM_NEWLINK, RTM_DELLINK):
+            body = offset + _NLMSGHDR.size
+            _, _, _, flags, _ = _IFINFOMSG.unpack_from(data, body)
+            attr = body + _IFINFOMSG.size
+            name = ""
+            while attr + _RTATTR.size <= offset + length:
+                alen, atype = _RTATTR.unpack_from(data, attr)
+                if alen < _RTATTR.size:
+                    break
+                if atype == IFLA_IFNAME:
+                    name = data[attr + 4 : attr + alen].split(b"\0")[0].decode()
+                attr += (alen + 3) & ~3
+            up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
+            out.append((name, up))
+        offset += (length + 3) & ~3
+    return out
+
+
+def dump_links() -> dict[str, bool]:
+    """Every link's name and whether it is up (administratively and with carrier)."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
+        request = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+        header = _NLMSGHDR.pack(
+            _NLMSGHDR.size + len(request), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0
+        )
+        sock.send(header + request)
+        found: dict[str, bool] = {}
+        while True:
+            data = sock.recv(1 << 16)
+            found.update(_links(data))
+            kinds = []
+            offset = 0
+            while offset + _NLMSGHDR.size <= len(data):
+                length, kind, _, _, _ = _NLMSGHDR.unpack_from(data, offset)
+                kinds.append(kind)
+                offset += max((length + 3) & ~3, _NLMSGHDR.size)
+            if NLMSG_DONE in kinds or NLMSG_ERROR in kinds:
+                return found
+
+
+@dataclass
+class Monitor:
+    """Link state changes, as the kernel announces them, from start() to stop()."""
+
+    before: dict[str, bool] = field(default_factory=dict)
+    events: list[tuple[float, str, bool]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        self._sock.bind((0, RTMGRP_LINK))
+        self._sock.settimeout(0.1)
+        self.before = dump_links()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(1 << 16)
+            except TimeoutError:
+                continue
+            now = time.monotonic()
+            self.events.extend((now, name, up) for name, up in _links(data))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._sock.close()
+
+    def transitions(self) -> list[tuple[float, str, bool]]:
+        """The events that changed a link between up and not up (a deletion is a down)."""
+        state = dict(self.before)
+        out = []
+        for when, name, up in self.events:
+            if state.get(name, False) != up:
+                out.append((when, name, up))
+            state[name] = up
+        return out
+
+    def went_down(self) -> dict[str, int]:
+        """Each link that went down during the step, with how many times."""
+        downs: dict[str, int] = {}
+        for _, name, up in self.transitions():
+            if not up:
+                downs[name] = downs.get(name, 0) + 1
+        return downs
+
+
+# --- the kernel's view --------------------------------------------------------
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ""
+
+
+def kernel_matches(miimon: int) -> bool:
+    sysfs = f"/sys/class/net/{BOND}"
+    if not _read(f"{sysfs}/bonding/mode").startswith("active-backup"):
+        return False
+    if _read(f"{sysfs}/bonding/miimon") != str(miimon):
+        return False
+    if sorted(_read(f"{sysfs}/bonding/slaves").split()) != sorted(PORTS):
+        return False
+    if _read(f"{sysfs}/operstate") != "up":
+        return False
+    addrs = run(["ip", "-o", "-4", "addr", "show", "dev", BOND], check=False).stdout
+    return f" {ADDRESS} " in addrs
+
+
+def kernel_view() -> str:
+    sysfs = f"/sys/class/net/{BOND}"
+    if not os.path.isdir(sysfs):
+        return f"no {BOND}"
+    addrs = run(["ip", "-o", "-4", "addr", "show", "dev", BOND], check=False).stdout.split()
+    return (
+        f"{_read(sysfs + '/bonding/mode')}, miimon {_read(sysfs + '/bonding/miimon')},"
+        f" ports {_read(sysfs + '/bonding/slaves') or 'none'}, {_read(sysfs + '/operstate')},"
+        f" addr {addrs[3] if len(addrs) > 3 else 'none'}"
+    )
+
+
+# --- the steps ----------------------------------------------------------------
+
+
+def run(argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}\n{done.stdout}{done.stderr}")
+    return done
+
+
+@dataclass
+class Step:
+    tool: str
+    name: str
+    miimon: int
+    seconds: float = 0.0
+    command_seconds: float = 0.0
+    matched: bool = False
+    downs: dict[str, int] = field(default_factory=dict)
+    rc: int = 0
+    view: str = ""
+
+
+def measure(tool: str, name: str, miimon: int, command: Callable[[], int]) -> Step:
+    step = Step(tool, name, miimon)
+    monitor = Monitor()
+    monitor.start()
+    started = time.monotonic()
+    step.rc = command()
+    returned = time.monotonic()
+    step.command_seconds = returned - started
+    matched_at: float | None = None
+    while time.monotonic() < returned + TIMEOUT:
+        if kernel_matches(miimon):
+            matched_at = time.monotonic()
+            break
+        time.sleep(0.05)
+    if matched_at is not None:
+        # Quiet window: links still changing state are part of the step.
+        while time.monotonic() < returned + TIMEOUT:
+            last = max((when for when, _, _ in monitor.transitions()), default=started)
+            if time.monotonic() - max(last, matched_at) >= QUIET:
+                break
+            time.sleep(0.2)
+    else:
+        time.sleep(QUIET)
+    monitor.stop()
+    step.matched = kernel_matches(miimon)
+    step.downs = monitor.went_down()
+    step.view = kernel_view()
+    transitions = monitor.transitions()
+    last = max((when for when, _, _ in transitions), default=started)
+    step.seconds = max(returned, matched_at or returned, last) - started
+    timeline = " ".join(
+        f"{when - started:.2f}:{name}:{'up' if up else 'down'}" for when, name, up in transitions
+    )
+    print(
+        f"{tool} {name}: rc {step.rc}, command {step.command_seconds:.2f} s,"
+        f" timed {step.seconds:.2f} s, kernel as asked: {step.matched} ({step.view});"
+        f" went down: {fmt_downs(step.downs)}\n  link state changes (s from start):"
+        f" {timeline or 'none'}",
+        flush=True,
+    )
+    return step
+
+
+def fmt_downs(downs: dict[str, int]) -> str:
+    if not downs:
+        return "none"
+    return ", ".join(f"{n} x{c}" if c > 1 else n for n, c in sorted(downs.items()))
+
+
+def fresh_ports() -> None:
+    """Delete bond0 and the ports if present; make d0 and d1 again, up (NICs with carrier)."""
+    for name in (BOND, *PORTS):
+        if os.path.isdir(f"/sys/class/net/{name}"):
+            run(["ip", "link", "del", name])
+    for port in PORTS:
+        run(["ip", "link", "add", port, "type", "dummy"])
+        run(["ip", "link", "set", port, "up"])
+
+
+def command(argv: Sequence[str]) -> Callable[[], int]:
+    def go() -> int:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        out = (done.stdout + done.stderr).strip()
+        if out:
+            print(f"$ {' '.join(argv)}\n{out}", flush=True)
+        return done.returncode
+
+    return go
+
+
+def then(write: Callable[[], None], go: Callable[[], int]) -> Callable[[], int]:
+    def both() -> int:
+        write()
+        return go()
+
+    return both
+
+
+def write_file(path: Path, text: str) -> Callable[[], None]:
+    def go() -> None:
+        path.write_text(text)
+        path.chmod(0o600)  # netplan warns about world-readable files
+
+    return go
+
+
+def netplan_half() -> list[Step]:
+    systemctl("stop", "bondd.service")
+    systemctl("start", "systemd-networkd.service")  # running, as on any netplan host
+    fresh_ports()
+    target = Path("/etc/netplan") / FILE
+    apply = command(["netplan", "apply"])
+    steps = [
+        measure("netplan", "create", 100, then(write_file(target, yaml(100)), apply)),
+        measure("netplan", "miimon", 50, then(write_file(target, yaml(50)), apply)),
+        measure("netplan", "no-op", 50, apply),
+    ]
+    # networkd off, and nothing of netplan's left for it, before bondd's turn.
+    target.unlink()
+    run(["netplan", "generate"])
+    systemctl("stop", "systemd-networkd.socket", "systemd-networkd.service")
+    if systemctl_ok("is-active", "systemd-networkd.service"):
+        raise RuntimeError("systemd-networkd is still running")
+    return steps
+
+
+def bondd_half() -> list[Step]:
+    fresh_ports()
+    systemctl("start", "bondd.service")
+    WORK.mkdir(parents=True, exist_ok=True)
+    source = WORK / FILE
+    apply = command(["bondctl", "apply", "--yes", str(source)])
+    return [
+        measure("bondd", "create", 100, then(write_file(source, yaml(100)), apply)),
+        measure("bondd", "miimon", 50, then(write_file(source, yaml(50)), apply)),
+        measure("bondd", "no-op", 50, apply),
+    ]
+
+
+def systemctl(*args: str) -> None:
+    run(["systemctl", *args])
+
+
+def systemctl_ok(*args: str) -> bool:
+    return run(["systemctl", *args], check=False).returncode == 0
+
+
+STEP_TEXT = {
+    "create": "create bond0 (active-backup, miimon 100, address) on d0, d1",
+    "miimon": "change miimon 100 -> 50",
+    "no-op": "apply again, no change",
+}
+
+
+def as_asked(step: Step) -> str:
+    return "yes" if step.matched else f"NO ({step.view})"
+
+
+def table(netplan: list[Step], bondd: list[Step]) -> str:
+    lines = [
+        "| step | netplan apply | bondd | ratio (netplan / bondd) | links down: netplan"
+        " | links down: bondd | kernel as asked: netplan | kernel as asked: bondd |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n, b in zip(netplan, bondd, strict=True):
+        ratio = f"{n.seconds / b.seconds:.1f}x" if b.seconds > 0 else "-"
+        lines.append(
+            f"| {STEP_TEXT[n.name]} | {n.seconds:.2f} s | {b.seconds:.2f} s | {ratio}"
+            f" | {fmt_downs(n.downs)} | {fmt_downs(b.downs)}"
+            f" | {as_asked(n)} | {as_asked(b)} |"
+        )
+    return "\n".join(lines)
+
+
+def versions() -> str:
+    query = ["dpkg-query", "-W", "-f=${Package} ${Version}\n"]
+    packages = run([*query, "netplan.io", "systemd", "bondd", "python3-pyroute2"]).stdout
+    return "; ".join(packages.split("\n")[:-1]) + f"; kernel {os.uname().release} (UML)"
+
+
+def main() -> int:
+    if os.geteuid() != 0 or not Path("/lab").is_dir() or shutil.which("netplan") is None:
+        print("netplan_guest: runs only inside the system-tier guest (bench/netplan.py)")
+        return 2
+    run(["modprobe", "bonding"])  # with the .deb's max_bonds=0: no stray bond0
+    netplan = netplan_half()
+    bondd = bondd_half()
+    print(f"\nguest: {versions()}")
+    print(table(netplan, bondd))
+    return 0 if all(s.rc == 0 for s in bondd) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
