@@ -623,6 +623,10 @@ _BY_IFLA: Mapping[tuple[Scope, str], BondOption] = MappingProxyType(
     {(o.scope, o.ifla): o for o in OPTIONS}
 )
 
+# Run-time state that has a row in the table but is never desired state: the
+# kernel moves the active port on every failover.
+RUNTIME_OPTIONS = frozenset({"active_slave"})
+
 BOND_OPTIONS: tuple[BondOption, ...] = tuple(o for o in OPTIONS if o.scope is Scope.BOND)
 PORT_OPTIONS: tuple[BondOption, ...] = tuple(o for o in OPTIONS if o.scope is Scope.PORT)
 

@@ -28,7 +28,7 @@ from bondd.model import (
     RouteSpec,
     VlanSpec,
 )
-from bondd.options import BOND_OPTIONS, Kind, by_ifla, from_netlink
+from bondd.options import BOND_OPTIONS, RUNTIME_OPTIONS, Kind, by_ifla, from_netlink
 
 IFF_UP = 0x1
 IFA_F_PERMANENT = 0x80
@@ -52,8 +52,6 @@ _ROUTE_TYPES = {
 }
 # bondd's own routes and an admin's `ip route add`: what a config can own.
 MANAGED_PROTOCOLS = frozenset({RTPROT_BOOT, RTPROT_STATIC})
-# Run-time state in the option table, reported separately, never diffed.
-_RUNTIME_OPTIONS = frozenset({"active_slave"})
 
 
 def read_actual(ipr: IPRoute, raw: RawLinkSocket) -> ActualState:
@@ -163,14 +161,14 @@ def _bond(msg: Msg, dump: _Dump, plain: list[PortState], vlans: list[VlanSpec]) 
     options: dict[str, OptionValue] = {}
     for key, value in data["attrs"] if data is not None else ():
         option = by_ifla(key)
-        if option is None or option.kernel_name in _RUNTIME_OPTIONS:
+        if option is None or option.kernel_name in RUNTIME_OPTIONS:
             continue
         if option.kind is Kind.INTERFACE:
             options[option.kernel_name] = dump.names.get(int(value), "") if value else ""
         else:
             options[option.kernel_name] = from_netlink(option, value)
     for option in BOND_OPTIONS:
-        if option.kernel_name in options or option.kernel_name in _RUNTIME_OPTIONS:
+        if option.kernel_name in options or option.kernel_name in RUNTIME_OPTIONS:
             continue
         if option.in_pyroute2:
             # Absent from the dump means unset: no primary, no ARP targets.

@@ -22,11 +22,6 @@ def option_path(option: BondOption, ifname: str) -> Path:
     return SYSFS_NET / ifname / sub / option.kernel_name
 
 
-def supported(option: BondOption, ifname: str) -> bool:
-    """Whether the running kernel has this option (its sysfs file exists)."""
-    return option_path(option, ifname).exists()
-
-
 def read_option(option: BondOption, ifname: str) -> OptionValue | None:
     """The option's canonical value, or None when this kernel lacks it."""
     try:

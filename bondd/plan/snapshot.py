@@ -21,8 +21,7 @@ from bondd.model import (
     PortSpec,
     Settings,
 )
-from bondd.options import by_kernel_name
-from bondd.plan.target import RUNTIME_OPTIONS
+from bondd.options import RUNTIME_OPTIONS, by_kernel_name
 
 
 def snapshot_desired(actual: ActualState, bonds: Iterable[str], settings: Settings) -> DesiredState:

@@ -29,10 +29,8 @@ from bondd.model import (
     RouteSpec,
     VlanSpec,
 )
-from bondd.options import BOND_OPTIONS, PORT_OPTIONS, default_for
+from bondd.options import BOND_OPTIONS, PORT_OPTIONS, RUNTIME_OPTIONS, default_for
 
-# Run-time state in the option table: the kernel moves it, so it is never held.
-RUNTIME_OPTIONS = frozenset({"active_slave"})
 DELAY_OPTIONS = ("updelay", "downdelay", "peer_notif_delay")
 # Link kinds that are never a bond's port, whatever a glob says.
 _NOT_PORTS = frozenset({"bond", "bridge", "vlan", "team", "macvlan", "ipvlan"})
