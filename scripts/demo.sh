@@ -6,6 +6,8 @@
 # Exits non-zero if any step does not do what it printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Root is needed (packages, the lab kernel); a sudo user is taken there.
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then exec sudo bash "$0" "$@"; fi
 bash scripts/setup.sh || exit $?
 
 # Colour only when a person watches; the lab's console is always a terminal.

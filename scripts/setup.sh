@@ -9,12 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo bash "$0" "$@"; fi
   echo "setup: run as root (installs Debian packages; the lab kernel needs root)" >&2
   exit 77
 fi
 
+# gcc and libc6-dev build the lab's xstate shim (tests/lab/xstate.c), without
+# which UML cannot run on hosts with AMX.
 APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
-  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify)
+  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify gcc libc6-dev)
 if [ "${1:-}" = --with-packaging ]; then
   APT_PACKAGES+=(dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all
     python3-setuptools python3-build python3-wheel lintian rpm rpmlint debootstrap git)
@@ -25,8 +28,9 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Debian's interpreter, so the lab runs what a Debian 12 server runs.

@@ -5,11 +5,15 @@
 # non-zero if any stage fails; ends with one line adding up every pytest stage.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Root is needed (packages, the lab kernel); a sudo user is taken there.
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then exec sudo bash "$0" "$@"; fi
 bash scripts/setup.sh --with-packaging || exit $?
 
 results=.lab/results
 rm -rf "$results"; mkdir -p "$results"
 export PY_COLORS=0
+# A lab that hangs is stopped (and says where it was) well inside CI's limit.
+export BONDD_LAB_TIMEOUT=${BONDD_LAB_TIMEOUT:-2700}
 failed=()
 
 stage() {
@@ -23,6 +27,7 @@ stage() {
 }
 
 stage ruff .venv/bin/ruff check bondd tests scripts packaging bench
+stage ruff-format .venv/bin/ruff format --check bondd tests scripts packaging bench
 stage mypy .venv/bin/mypy --strict bondd tests bench packaging/generate.py
 unit() {
   .venv/bin/pytest -q -m "not kernel and not system" --junitxml="$results/unit.xml"
@@ -45,10 +50,20 @@ stage kernel-debian-pyroute2 kernel_debian
 stage package-deb bash packaging/build-deb.sh
 stage package-rpm bash packaging/build-rpm.sh
 system() {
-  local deb
+  local deb rc
   deb=$(ls dist/bondd_*_all.deb 2>/dev/null | tail -n1)
   BONDD_DEB=${deb:+$PWD/$deb} .venv/bin/pytest -q -m system tests/system \
     --junitxml="$results/system.xml"
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    # What the guests printed is kept on disk; a failed run shows its end here.
+    for console in .lab/system/results/*console*; do
+      [ -f "$console" ] || continue
+      echo "--- last 40 lines of $console"
+      tail -n 40 "$console"
+    done
+  fi
+  return "$rc"
 }
 stage system system
 

@@ -17,15 +17,29 @@ Only the standard library is used: this runs before any virtualenv exists.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
-import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.lab.uml import (  # noqa: E402
+    Console,
+    Kernel,
+    LabError,
+    diagnose,
+    end_on_signals,
+    find_kernel,
+    kernel_version,
+    xstate_shim,
+)
+
 INIT = REPO / "tests" / "lab" / "init.sh"
 UML_MODULES = Path("/usr/lib/uml/modules")
 LAB_FAILED = 125
@@ -37,15 +51,6 @@ def lab_dir() -> Path:
     return path
 
 
-def find_kernel() -> Path:
-    found = shutil.which("linux.uml") or shutil.which("linux")
-    if found is None or not Path(found).name.startswith("linux"):
-        sys.exit(
-            "bondd-lab: no User-Mode Linux kernel; install it: apt-get install user-mode-linux"
-        )
-    return Path(found)
-
-
 def module_root(base: Path) -> Path:
     """A directory laid out as ROOT/lib/modules/VERSION for `modprobe -d ROOT`.
 
@@ -54,12 +59,14 @@ def module_root(base: Path) -> Path:
     """
     versions = sorted(p.name for p in UML_MODULES.iterdir()) if UML_MODULES.is_dir() else []
     if not versions:
-        sys.exit(f"bondd-lab: no UML modules under {UML_MODULES}; install user-mode-linux")
+        raise LabError(f"no UML modules under {UML_MODULES}; install user-mode-linux")
     root = base / "modroot"
     (root / "lib" / "modules").mkdir(parents=True, exist_ok=True)
     for version in versions:
         link = root / "lib" / "modules" / version
-        if not link.is_symlink():
+        # Two labs booting at once (CI runs two kernel stages side by side)
+        # both find the link missing on a fresh checkout: one of them wins.
+        with contextlib.suppress(FileExistsError):
             link.symlink_to(UML_MODULES / version)
     return root
 
@@ -103,14 +110,16 @@ def boot(command: list[str], mem: str, timeout: float) -> int:
     base = lab_dir()
     for path in (base, INIT, REPO):
         if any(c.isspace() for c in str(path)):
-            sys.exit(f"bondd-lab: {path} contains white space; kernel parameters cannot carry it")
+            raise LabError(f"{path} contains white space; kernel parameters cannot carry it")
+    kernel = find_kernel()
+    shim = xstate_shim(base)
     rc_file = base / f"job-{os.getpid()}.rc"
     rc_file.unlink(missing_ok=True)
     job = write_job(base, command, rc_file)
     uml_dir = base / "uml"
     uml_dir.mkdir(exist_ok=True)
     argv = [
-        str(find_kernel()),
+        str(kernel),
         f"mem={mem}",
         f"uml_dir={uml_dir}",
         "rootfstype=hostfs",
@@ -124,31 +133,38 @@ def boot(command: list[str], mem: str, timeout: float) -> int:
         "con0=null,fd:1",
         "quiet",
     ]
-    # UML backs its memory with a file in TMPDIR: keep that in RAM.
-    env = dict(os.environ, TMPDIR="/dev/shm")
+    console = Console()
     started = time.monotonic()
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
-    )
-    assert proc.stdout is not None
+    lab = Kernel(argv, subprocess.PIPE, shim)
+    # The deadline holds even while the kernel prints nothing.
+    alarm = threading.Timer(timeout, lab.kill)
+    alarm.daemon = True
+    alarm.start()
     try:
-        deadline = started + timeout
-        for raw in proc.stdout:
-            sys.stdout.write(raw.decode("utf-8", "replace").replace("\r", ""))
+        stdout = lab.proc.stdout
+        assert stdout is not None
+        for raw in stdout:
+            text = raw.decode("utf-8", "replace").replace("\r", "")
+            console.feed(text)
+            sys.stdout.write(text)
             sys.stdout.flush()
-            if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(argv, timeout)
-        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        print(f"bondd-lab: timed out after {timeout:.0f}s", file=sys.stderr)
-        proc.kill()
-        proc.wait()
-        return LAB_FAILED
+        lab.proc.wait()
     finally:
+        alarm.cancel()
+        status = lab.stop()
         job.unlink(missing_ok=True)
     elapsed = time.monotonic() - started
+    version = kernel_version(kernel)
+    if lab.killed:
+        print(
+            f"bondd-lab: timed out after {timeout:.0f}s (BONDD_LAB_TIMEOUT or --timeout "
+            "sets the limit); the lab kernel was stopped",
+            file=sys.stderr,
+        )
+        print(diagnose(kernel, version, console.tail(), None, shim), file=sys.stderr)
+        return LAB_FAILED
     if not rc_file.exists():
-        print("bondd-lab: the lab kernel stopped without a result (crash?)", file=sys.stderr)
+        print(diagnose(kernel, version, console.tail(), status, shim), file=sys.stderr)
         return LAB_FAILED
     rc = int(rc_file.read_text().strip() or LAB_FAILED)
     rc_file.unlink()
@@ -171,7 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give a command to run inside the lab, e.g. -- uname -r")
     if os.geteuid() != 0:
         sys.exit("bondd-lab: run as root (the lab kernel mounts and loads modules as its PID 1)")
-    return boot(command, args.mem, args.timeout)
+    end_on_signals()
+    try:
+        return boot(command, args.mem, args.timeout)
+    except LabError as err:
+        print(f"bondd-lab: {err}", file=sys.stderr)
+        return LAB_FAILED
 
 
 if __name__ == "__main__":

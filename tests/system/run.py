@@ -28,6 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.lab.uml import (  # noqa: E402
+    Console,
+    Kernel,
+    diagnose,
+    end_on_signals,
+    find_kernel,
+    kernel_version,
+    xstate_shim,
+)
+
 ROOTFS_SH = REPO / "tests" / "system" / "rootfs.sh"
 GUEST_FAILED = 125
 DEFAULT_TIMEOUT = 600.0
@@ -48,13 +60,6 @@ def rootfs() -> Path:
     if done.returncode != 0:
         raise RuntimeError(f"tests/system/rootfs.sh failed with exit {done.returncode}")
     return Path(done.stdout.strip().splitlines()[-1])
-
-
-def find_kernel() -> str:
-    found = shutil.which("linux.uml") or shutil.which("linux")
-    if found is None:
-        raise RuntimeError("no User-Mode Linux kernel: apt-get install user-mode-linux")
-    return found
 
 
 class Guest:
@@ -103,7 +108,7 @@ class Guest:
             shutil.copy2(path, lab / path.name)
         shutil.copy2(script, lab / "job.sh")
         argv = [
-            find_kernel(),
+            str(find_kernel()),
             "mem=1G",
             f"uml_dir={self.dir / 'uml'}",
             "rootfstype=hostfs",
@@ -116,22 +121,25 @@ class Guest:
             "systemd.show_status=0",
         ]
         console_path = self.dir / f"console-{self.boots}.log"
+        kernel = argv[0]
+        shim = xstate_shim(REPO / ".lab")
         started = time.monotonic()
         with console_path.open("wb") as console:
+            guest = Kernel(argv, console, shim)
             try:
-                # UML backs its memory with a file in TMPDIR: keep that in RAM.
-                subprocess.run(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=console,
-                    stderr=subprocess.STDOUT,
-                    env=dict(os.environ, TMPDIR="/dev/shm"),
-                    timeout=timeout,
-                    check=False,
-                )
+                guest.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 print(f"bondd-system: guest timed out after {timeout:.0f}s", file=sys.stderr)
+            finally:
+                status = guest.stop()
         seconds = time.monotonic() - started
+        if not (lab / "rc").exists():
+            tail = Console()
+            tail.feed(_read(console_path))
+            print(
+                diagnose(Path(kernel), kernel_version(Path(kernel)), tail.tail(), status, shim),
+                file=sys.stderr,
+            )
         rc_text = _read(lab / "rc").strip()
         return BootResult(
             rc=int(rc_text) if rc_text.lstrip("-").isdigit() else GUEST_FAILED,
@@ -170,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         parser.error("run as root (overlay mounts and the guest's systemd need it)")
+    end_on_signals()
     with Guest(args.script.stem, keep=args.keep) as guest:
         result = guest.boot(args.script, args.file, args.timeout)
         if args.keep:
