@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,4 +46,7 @@ def in_lab_or_relaunch(module: str) -> int | None:
     )
     argv = [sys.executable, str(REPO / "tests" / "lab" / "run.py"), "--"]
     argv += [str(VENV_PYTHON), "-m", module, *sys.argv[1:]]
-    return subprocess.call(argv, env=env, cwd=REPO)
+    # Become the lab runner rather than wait for it: whatever ends this
+    # process (a time-out's SIGTERM, SIGKILL) then ends the lab kernel too.
+    os.chdir(REPO)
+    os.execve(sys.executable, argv, env)
