@@ -163,7 +163,7 @@ _HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
         "it was {shim}.",
     ),
     (
-        re.compile(r"Out of memory|oom-kill|Killed process|Failed to allocate|deadlocked on memory"),
+        re.compile(r"Out of memory|oom-kill|Killed process|Failed to allocate|deadlocked on mem"),
         "the lab ran out of memory: give it more (BONDD_LAB_MEM=2G or --mem 2G).",
     ),
     (
@@ -192,6 +192,13 @@ def diagnose(
         out.append(f"  panic: {panics[0].strip()}")
     text = "\n".join(lines)
     shim_state = f"loaded from {shim}" if shim is not None else "not loaded"
+    if not lines:
+        out.append(
+            f"  why: the kernel printed nothing: check that {kernel} is a User-Mode Linux "
+            "kernel (apt-get install user-mode-linux) and, if BONDD_LAB_KERNEL is set, "
+            "that it names one"
+        )
+        return "\n".join(out)
     for pattern, hint in _HINTS:
         if pattern.search(text):
             amx = "yes" if host_has_amx() else "no"
