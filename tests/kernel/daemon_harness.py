@@ -50,6 +50,9 @@ class Daemon:
     proc: subprocess.Popen[bytes] | None = None
     notes: list[tuple[float, str]] = field(default_factory=list)
     journal: list[dict[str, str]] = field(default_factory=list)
+    # When each journal entry arrived (time.perf_counter): the reader thread
+    # drains the socket, so a waiter learns the time from here, not from a select.
+    journal_times: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -117,6 +120,7 @@ class Daemon:
                     )
                 else:
                     self.journal.append(parse_journal(data))
+                    self.journal_times.append(time.perf_counter())
 
     def wait_note(self, prefix: str, timeout: float = 30) -> str:
         def found() -> bool:
@@ -129,6 +133,22 @@ class Daemon:
     def events(self, name: str) -> list[dict[str, str]]:
         self.pump()
         return [e for e in self.journal if e.get("BONDD_EVENT") == name]
+
+    def event_arrived(self, name: str, count: int, timeout: float = 30) -> float:
+        """When the `count`-th `name` event reached the journal socket (perf_counter)."""
+
+        def arrived() -> float | None:
+            self.pump()
+            with self.lock:
+                seen = [i for i, e in enumerate(self.journal) if e.get("BONDD_EVENT") == name]
+                return self.journal_times[seen[count - 1]] if len(seen) >= count else None
+
+        deadline = time.monotonic() + timeout
+        while (when := arrived()) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {name} event #{count} from the daemon within {timeout}s")
+            time.sleep(0.002)
+        return when
 
     def wait_event(self, name: str, count: int = 1, timeout: float = 30) -> list[dict[str, str]]:
         wait_for(lambda: len(self.events(name)) >= count, timeout=timeout, interval=0.02)
