@@ -6,9 +6,11 @@ Validates, shows the plan, asks (unless --yes; end of input is a no), then
 runs the transaction: snapshot, execute, verify, probes and the LACP gate.
 With --confirm-timeout N the change must be confirmed within N seconds
 (Enter on this terminal, or `bondctl confirm` from another), else it is
-rolled back. The timer does not depend on this terminal: a detached guard
-process (or the daemon) rolls back at the deadline even if this process or
-the SSH session dies. Named FILEs are installed into the first config
+rolled back. The timer does not depend on this terminal: a guard process,
+armed before the first change, rolls back at the deadline even if this
+process or the SSH session dies, and at once if this process dies while
+applying (see the dead-man timer in bondctl(8)). SIGHUP, SIGTERM and SIGINT
+during the transaction roll it back now (exit 3). Named FILEs are installed into the first config
 directory as part of the transaction and restored on rollback.
 
 Exit codes: 0 committed (or nothing to do), 3 rolled back (the reason is
@@ -18,6 +20,7 @@ printed), 65 invalid configuration, 75 another transaction in progress.
 from __future__ import annotations
 
 import argparse
+import logging
 import select
 import sys
 import time
@@ -35,9 +38,13 @@ from bondd.engine.transaction import (
     Result,
     Status,
     confirm,
+    rollback_mine,
     rollback_pending,
 )
 from bondd.engine.transaction import begin as begin_transaction
+from bondd.errors import Interrupted
+from bondd.interrupt import rollback_on
+from bondd.log import event, journal_only
 from bondd.render import plan as render
 
 EX_DECLINED = 1
@@ -105,31 +112,51 @@ def run(args: argparse.Namespace) -> int:
         )
     if daemon_running(args.run_dir):
         return _via_daemon(args)
-    with context.host(args) as host:
-        # A change left behind by a crash is settled first; it may restore files.
-        context.settle_pending(args, host)
-        the_proposal = proposal(args)
-        the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        if not args.json:
-            print(render.plan_text(the_plan))
-        if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
-            print("nothing applied", file=sys.stderr)
-            return EX_DECLINED
-        result = begin_transaction(
-            host, the_proposal, confirm_timeout=args.confirm_timeout, probes=not args.no_probes
+    with context.host(args) as host, rollback_on():
+        result: Result | None = None
+        try:
+            # A change left behind by a crash is settled first; it may restore files.
+            context.settle_pending(args, host)
+            the_proposal = proposal(args)
+            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+            if not args.json:
+                print(render.plan_text(the_plan))
+            if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
+                print("nothing applied", file=sys.stderr)
+                return EX_DECLINED
+            result = begin_transaction(
+                host,
+                the_proposal,
+                confirm_timeout=args.confirm_timeout,
+                probes=not args.no_probes,
+            )
+            if result.status is Status.WAITING:
+                result = _confirm_window(args, host, result, the_proposal.hash)
+        except Interrupted as exc:
+            # Between two steps of the transaction, or in its confirm window.
+            undone = rollback_mine(host, str(exc))
+            if undone is None and (result is None or result.status is not Status.WAITING):
+                print(f"{exc}: nothing applied", file=sys.stderr)
+                return EX_DECLINED
+            txn = undone.txn if undone else result.txn if result else None
+            result = Result(Status.ROLLED_BACK, result.plan if result else None, txn, str(exc))
+    if result.status is Status.ROLLED_BACK:
+        event(
+            journal_only(),
+            "rolled_back",
+            f"bondctl apply: rolled back: {result.reason}",
+            level=logging.ERROR,
+            txn=result.txn,
         )
-        if result.status is Status.WAITING:
-            result = _confirm_window(args, host, result, the_proposal.hash)
-    return _report(args, result)
+    try:
+        return _report(args, result)
+    except OSError:  # the terminal is gone (SIGHUP): the journal has the reason
+        return EX_ROLLED_BACK if result.status is Status.ROLLED_BACK else 0
 
 
 def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest: str) -> Result:
     """Wait for Enter, `bondctl confirm` or the deadline; the guard covers our death."""
     assert result.txn is not None and result.deadline is not None
-    guard = context.start_guard(args, result.txn)
-    pending = host.store.pending()
-    if pending is not None and pending.txn == result.txn:
-        host.store.save_pending(pending.with_(guard_pid=guard))
     interactive = sys.stdin.isatty()
     shown = -1
     while True:
