@@ -75,7 +75,7 @@ class RunnerWatch:
 def due(host: Host, pending: Pending) -> str | None:
     """Why the guard must roll back now, or None."""
     runner = pending.runner
-    if runner is not None and runner.pid == os.getpid():
+    if pending.phase is Phase.ROLLING_BACK and runner is not None and runner.pid == os.getpid():
         return "retrying a rollback that failed"
     if pending.phase is Phase.WAITING:
         if host.wall() >= pending.deadline:
