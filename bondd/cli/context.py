@@ -68,11 +68,14 @@ def guard_alive(guard: Holder | None) -> bool:
     return guard is not None and guard.alive()
 
 
-def settle_pending(args: argparse.Namespace, host: Host) -> None:
-    """Recover a pending transaction; give a waiting one whose timer died a new guard."""
+def settle_pending(args: argparse.Namespace, host: Host) -> bool:
+    """Recover a pending transaction; give a waiting one whose timer died a new guard.
+
+    True when something was recovered (files may have been restored)."""
     done = recover_now(host)
     if done:
         print(f"bondd: {done}", file=sys.stderr)
     pending = host.store.pending()
     if pending is not None and pending.phase is Phase.WAITING and not guard_alive(pending.guard):
         host.store.save_pending(pending.with_(guard=start_guard(args, pending.txn)))
+    return done is not None

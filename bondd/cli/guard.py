@@ -28,6 +28,7 @@ from pathlib import Path
 from bondd.engine.holder import Holder, start_time
 from bondd.engine.pending import Pending, Phase
 from bondd.engine.transaction import Host, take_over
+from bondd.engine.window import ConfirmWindow
 from bondd.errors import BonddError
 from bondd.log import event, setup
 
@@ -78,7 +79,7 @@ def due(host: Host, pending: Pending) -> str | None:
     if pending.phase is Phase.ROLLING_BACK and runner is not None and runner.pid == os.getpid():
         return "retrying a rollback that failed"
     if pending.phase is Phase.WAITING:
-        if host.wall() >= pending.deadline:
+        if ConfirmWindow(pending.deadline, host.wall, host.clock.sleep).expired():
             return f"not confirmed within {pending.confirm_timeout:g}s"
         return None
     if runner is not None and not runner.alive():

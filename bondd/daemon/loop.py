@@ -26,7 +26,8 @@ from bondd.daemon.notify import Notifier
 from bondd.daemon.watch import ConfigWatcher
 from bondd.deadman import guard_outlives_us
 from bondd.engine.converge import run_plan
-from bondd.engine.pending import Phase, StagedFile
+from bondd.engine.pending import Phase
+from bondd.engine.proposal import build as build_proposal
 from bondd.engine.transaction import (
     Host,
     Proposal,
@@ -37,6 +38,7 @@ from bondd.engine.transaction import (
     recover_now,
     rollback_pending,
 )
+from bondd.engine.window import ConfirmWindow
 from bondd.errors import BonddError, ConfigError
 from bondd.interrupt import rollback_on
 from bondd.kernel.events import EventSocket, KernelEvent
@@ -399,7 +401,7 @@ class Daemon:
         pending = self.host.store.pending()
         if pending is None:
             return
-        if self.host.wall() < pending.deadline:
+        if not ConfirmWindow(pending.deadline, self.host.wall, self.host.clock.sleep).expired():
             self.arm_confirm(pending.deadline)
             return
         reason = f"not confirmed within {pending.confirm_timeout:g}s"
@@ -682,17 +684,10 @@ class Daemon:
         return {"ok": False, "error": f"unknown command {cmd!r}", "exit_code": 64}
 
     def handle_apply(self, req: dict[str, Any]) -> dict[str, Any]:
-        staged: dict[Path, bytes] = {}
-        files = []
-        for item in req.get("files", []):
-            target = self.dirs[0] / Path(str(item["name"])).name
-            data = str(item["content"]).encode()
-            staged[target] = data
-            old = target.read_text() if target.exists() else None
-            files.append(StagedFile(str(target), data.decode(), old))
-        desired = config.load_desired(self.dirs, explicit=self.explicit, staged=staged)
-        found = config.check(self.dirs, explicit=self.explicit, staged=staged).files
-        proposal = Proposal(desired, config.content_hash(found, staged), tuple(files))
+        files = [
+            (str(item["name"]), str(item["content"]).encode()) for item in req.get("files", [])
+        ]
+        proposal = build_proposal(self.dirs, explicit=self.explicit, files=files)
         result = self.transaction(
             proposal, float(req.get("confirm_timeout", 0)), bool(req.get("probes", True))
         )

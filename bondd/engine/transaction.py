@@ -54,6 +54,7 @@ class Status(enum.StrEnum):
     COMMITTED = "committed"
     WAITING = "waiting"  # applied, waiting for a confirmation
     ROLLED_BACK = "rolled-back"
+    PLAN_CHANGED = "plan-changed"  # the kernel moved since the admin saw the plan: nothing done
 
 
 class RollbackError(BonddError):
@@ -104,9 +105,18 @@ def read_boot_id() -> str:
 
 
 def begin(
-    host: Host, proposal: Proposal, *, confirm_timeout: float = 0.0, probes: bool = True
+    host: Host,
+    proposal: Proposal,
+    *,
+    confirm_timeout: float = 0.0,
+    probes: bool = True,
+    expected: Plan | None = None,
 ) -> Result:
-    """Apply a proposal as a transaction; returns COMMITTED, WAITING, ROLLED_BACK or CONVERGED."""
+    """Apply a proposal as a transaction; returns COMMITTED, WAITING, ROLLED_BACK or CONVERGED.
+
+    `expected`: the plan the admin approved. If the kernel changed since, and
+    the plan made now differs, nothing is done: PLAN_CHANGED, with the new plan.
+    """
     with TransactionLock(host.store.dir):
         recover(host)
         waiting = host.store.pending()
@@ -119,6 +129,8 @@ def begin(
         actual = host.reader.read()
         before = host.store.ownership()
         the_plan = plan(proposal.desired, actual, before)
+        if expected is not None and the_plan.ops != expected.ops:
+            return Result(Status.PLAN_CHANGED, the_plan)
         if the_plan.empty:
             _install(proposal.staged)
             host.store.save_committed(proposal.hash, proposal.desired)

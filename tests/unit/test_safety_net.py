@@ -22,7 +22,9 @@ from bondd.engine.store import Store
 from bondd.engine.transaction import Status, begin, take_over
 from bondd.errors import Interrupted
 from bondd.interrupt import rollback_on
+from bondd.plan import ops as o
 from bondd.plan.ownership import Ownership
+from bondd.plan.planner import plan
 from bondd.plan.target import build_targets
 from tests.unit.fakekernel import FakeKernel
 from tests.unit.test_engine_fakes import BASE, FakeClock, host, proposal
@@ -138,3 +140,17 @@ def test_an_absent_port_leaves_the_bond_managed_with_the_others() -> None:
     nothing = build_targets(proposal(BASE).desired, FakeKernel([]).read(), frozenset())
     empty = nothing.bond("bond0")
     assert empty is not None and empty.ports == () and empty.absent == ("p0", "p1")
+
+
+def test_a_plan_gone_stale_is_not_run_and_the_new_one_is_returned(tmp_path: Path) -> None:
+    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
+    begin(host(tmp_path, kernel, clock), proposal(BASE))
+    changed = proposal(BASE.replace("100", "50"))
+    seen = plan(changed.desired, kernel.read(), Store(tmp_path / "state").ownership())
+    kernel.apply(o.RemovePort("bond0", "p1"))  # someone else, meanwhile
+    writes = kernel.writes
+    result = begin(host(tmp_path, kernel, clock), changed, expected=seen)
+    assert result.status is Status.PLAN_CHANGED and kernel.writes == writes
+    assert result.plan is not None and result.plan.ops != seen.ops
+    again = begin(host(tmp_path, kernel, clock), changed, expected=result.plan)
+    assert again.status is Status.COMMITTED
