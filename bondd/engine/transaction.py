@@ -270,7 +270,12 @@ def rollback(
     """Converge to the snapshot, verify, restore files, remember the proposal as rejected."""
     started = host.clock.monotonic()
     # Who undoes it is named first: if it dies mid-way, the guard starts over.
-    pending = pending.with_(phase=Phase.ROLLING_BACK, runner=Holder.me(host.role))
+    # A fresh budget: the confirm deadline that started it has passed already.
+    pending = pending.with_(
+        phase=Phase.ROLLING_BACK,
+        runner=Holder.me(host.role),
+        deadline=host.wall() + APPLY_BUDGET,
+    )
     host.store.save_pending(pending)
     actual = host.reader.read()
     ownership = (

@@ -154,3 +154,24 @@ def test_a_plan_gone_stale_is_not_run_and_the_new_one_is_returned(tmp_path: Path
     assert result.plan is not None and result.plan.ops != seen.ops
     again = begin(host(tmp_path, kernel, clock), changed, expected=result.plan)
     assert again.status is Status.COMMITTED
+
+
+def test_a_rollback_at_the_confirm_deadline_is_not_taken_for_a_hang(tmp_path: Path) -> None:
+    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
+    begin(host(tmp_path, kernel, clock), proposal(BASE))
+    begin(host(tmp_path, kernel, clock), proposal(BASE.replace("100", "50")), confirm_timeout=60)
+    store = Store(tmp_path / "state")
+    pending = store.pending()
+    assert pending is not None
+    clock.now += 61
+    seen: list[str | None] = []
+    other = Holder.of(os.getppid(), "bondd")  # a live runner that is not this process
+
+    def look() -> None:
+        mid = store.pending()
+        assert mid is not None and mid.phase is Phase.ROLLING_BACK
+        seen.append(due(host(tmp_path, kernel, clock), mid.with_(runner=other)))
+
+    kernel.on_write = look
+    take_over(host(tmp_path, kernel, clock), pending.txn, "not confirmed within 60s")
+    assert seen == [None]  # mid-rollback, its runner alive: nothing for the guard to do
