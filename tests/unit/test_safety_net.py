@@ -7,6 +7,7 @@ and the fault campaign); these pin down the rules over fakes.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -16,7 +17,10 @@ from pathlib import Path
 import pytest
 
 from bondd.cli.guard import due
+from bondd.daemon.loop import Daemon
+from bondd.daemon.notify import Notifier
 from bondd.engine.holder import Holder, start_time
+from bondd.engine.lock import TransactionLock
 from bondd.engine.pending import Phase
 from bondd.engine.store import Store
 from bondd.engine.transaction import Status, begin, take_over
@@ -175,3 +179,27 @@ def test_a_rollback_at_the_confirm_deadline_is_not_taken_for_a_hang(tmp_path: Pa
     kernel.on_write = look
     take_over(host(tmp_path, kernel, clock), pending.txn, "not confirmed within 60s")
     assert seen == [None]  # mid-rollback, its runner alive: nothing for the guard to do
+
+
+def test_the_daemon_serves_on_through_a_busy_lock_and_retries(tmp_path: Path) -> None:
+    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
+    conf = tmp_path / "bondd.d"
+    conf.mkdir()
+    (conf / "10-bond.yaml").write_text(BASE)
+    the_host = host(tmp_path, kernel, clock)
+    daemon = Daemon(
+        the_host,
+        [conf],
+        explicit=True,
+        run_dir=tmp_path / "run",
+        logger=logging.getLogger("bondd.test"),
+        notifier=Notifier(),
+    )
+    with TransactionLock(the_host.store.dir):  # a bondctl in mid-transaction
+        with daemon.routine("config"):
+            daemon.consider_proposal()
+        assert "not applied yet" in daemon.proposal_note
+        assert "config" in daemon.timers  # retried, not given up
+    daemon.consider_proposal()
+    assert kernel.read().bond("bond0") is not None
+    assert daemon.proposal_note == ""
