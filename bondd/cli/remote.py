@@ -8,6 +8,7 @@ rollback still happens at the deadline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from bondd.cli import output
 from bondd.daemon.control import request
 from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
+from bondd.errors import BonddError, Interrupted
+from bondd.interrupt import rollback_on
 
 
 def _check(answer: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +65,23 @@ def apply(args: argparse.Namespace, files: list[dict[str, str]]) -> dict[str, An
         terminal_keys(sys.stdin),
         show=_countdown,
     )
+    with rollback_on():
+        try:
+            return _wait(args, window, answer, final, txn)
+        except Interrupted as exc:  # SIGHUP, SIGTERM, SIGINT: roll back now, as standalone
+            # A daemon that is gone leaves its guard to roll back at the deadline.
+            with contextlib.suppress(OSError, ValueError, BonddError):
+                request(args.run_dir, {"cmd": "rollback", "txn": txn})
+            return {**answer, "result": "rolled-back", "reason": str(exc)}
+
+
+def _wait(
+    args: argparse.Namespace,
+    window: ConfirmWindow,
+    answer: dict[str, Any],
+    final: dict[str, Any],
+    txn: str,
+) -> dict[str, Any]:
     while True:
         ending = window.run()
         if ending is Ending.ELSEWHERE:
