@@ -3,11 +3,14 @@
 
     sudo python3 bench/faults.py [--mode MODE]...
 
-For each bond mode: a kernel error at each op of a change, a SIGKILL before
-each step of its transaction, the change's new port unplugged before each
-op, and a probe that times out. Prints the matrix (how many cases ended in
-the old state, the new state, or neither) and exits 1 if any ended in
-neither. CI runs a sample of the same cases: tests/kernel/test_faults.py.
+For each bond mode: a kernel error at each op of a change; SIGKILL, SIGTERM
+and SIGHUP to a standalone bondctl, and SIGTERM and SIGKILL to the daemon,
+before each step of its transaction, with no recovery run by the harness
+(each must end old or new by itself within the dead-man bound); the
+change's new port unplugged before each op; and a probe that times out.
+Prints the matrix (how many cases ended in the old state, the new state,
+or neither) and exits 1 if any ended in neither. CI runs a sample of the
+same cases: tests/kernel/test_faults.py.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def main() -> int:
                     f"{mark:4} {case.name:<28} -> {outcome.ended:<7} {outcome.detail}", flush=True
                 )
                 outcomes.append(outcome)
+            print(faults.signal_figures(run), flush=True)
     print()
     print(faults.matrix(outcomes))
     print(f"campaign took {time.monotonic() - started:.0f} s")

@@ -8,6 +8,8 @@ Pure module: no I/O, no imports from the rest of bondd except the model.
 
 from __future__ import annotations
 
+import signal
+
 from bondd.model import Diagnostic, Severity
 
 
@@ -19,6 +21,9 @@ class BonddError(Exception):
     """
 
     exit_code: int = 1
+    # True when retrying cannot help until the configuration files change
+    # (the daemon's backoff never retries those); False: a lock, EBUSY, a race.
+    permanent: bool = False
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -34,6 +39,7 @@ class ConfigError(BonddError):
     """
 
     exit_code = 65  # EX_DATAERR
+    permanent = True
 
     def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
         errors = [d for d in diagnostics if d.severity is Severity.ERROR]
@@ -53,6 +59,7 @@ class ConfigDirMissingError(BonddError):
     """
 
     exit_code = 66  # EX_NOINPUT
+    permanent = True
 
 
 class PlanError(BonddError):
@@ -64,6 +71,7 @@ class PlanError(BonddError):
     """
 
     exit_code = 65  # EX_DATAERR
+    permanent = True
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems), "nothing was changed")
@@ -130,3 +138,26 @@ class VerifyError(BonddError):
             "run `bondctl plan` to see what is still different",
         )
         self.differences = tuple(differences)
+
+
+class GuardError(BonddError):
+    """The dead-man timer (the guard process) could not be armed; nothing was changed.
+
+    Every transaction starts a guard before its first write, so that the host
+    returns to its old state if the process running it dies. Check that the
+    guard starts (`python3 -I -m bondd.cli.guard --help`) and try again.
+    """
+
+    exit_code = 70
+
+
+class Interrupted(BaseException):
+    """A signal (SIGHUP, SIGTERM, SIGINT) arrived during a transaction: roll back now.
+
+    A BaseException, so that no `except BonddError` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {self.name}")

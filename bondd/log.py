@@ -91,6 +91,20 @@ def setup(debug: bool = False) -> logging.Logger:
     return logger
 
 
+def journal_only() -> logging.Logger:
+    """For bondctl: events go to the journal where there is one; its own output says the rest."""
+    logger = logging.getLogger(LOGGER + ".ctl")
+    logger.handlers.clear()
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    path = os.environ.get("BONDD_JOURNAL_SOCKET", JOURNAL_SOCKET)
+    if os.path.exists(path):
+        logger.addHandler(JournalHandler(path))
+    else:
+        logger.addHandler(logging.NullHandler())
+    return logger
+
+
 def event(
     logger: logging.Logger, name: str, message: str, level: int = logging.INFO, **fields: Any
 ) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bondd.deadman import GuardStarter
 from bondd.engine.clock import SystemClock
 from bondd.engine.ports import Clock
 from bondd.engine.store import Store
@@ -21,7 +22,7 @@ from bondd.probe import NetworkProber
 
 
 @contextmanager
-def open_host(state_dir: Path, clock: Clock | None = None) -> Iterator[Host]:
+def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl") -> Iterator[Host]:
     ipr = connect()
     reader = KernelReader(ipr)
     writer = KernelWriter(ipr)
@@ -33,6 +34,8 @@ def open_host(state_dir: Path, clock: Clock | None = None) -> Iterator[Host]:
             clock or SystemClock(),
             NetworkProber(),
             read_boot_id(),
+            deadman=GuardStarter(state_dir),
+            role=role,
         )
     finally:
         reader.close()

@@ -440,6 +440,26 @@ def render_bondctl() -> str:
             if action.help:
                 lines += [".TP", _synopsis(action), _help_text(action)]
     lines += [
+        ".SH THE DEAD-MAN TIMER",
+        "Every transaction, whoever runs it (\\fBbondctl apply\\fR without a daemon, the"
+        " daemon, a rollback), first starts a guard process and waits until it is armed;"
+        " only then is anything written. The guard runs in a session of its own (where"
+        " systemd is PID 1, in a transient unit \\fIbondd\-guard\-TXN.service\\fR of its own)"
+        " and is named in the pending record with the process running the transaction"
+        " (PID, start time and boot id, so a reused PID is never taken for it).",
+        ".PP",
+        "If the process running the transaction dies while applying, verifying, probing or"
+        " waiting for the LACP gate (SIGKILL included), the guard sees it at once (it waits"
+        " on a pidfd, and re-reads the record every 0.25 s) and rolls back: the host is on"
+        " its old state within 10 s of the death (the rollback itself takes most of that;"
+        " measured in the lab: see bench/RESULTS.md). A process that hangs is killed and"
+        " rolled back 600 s after the change began. In the confirm window the guard rolls"
+        " back at the deadline, whether or not \\fBbondctl\\fR and its terminal are still"
+        " there.",
+        ".PP",
+        "SIGHUP (a dying SSH session), SIGTERM and SIGINT to \\fBbondctl apply\\fR during"
+        " the transaction or its confirm window roll it back at once; bondctl prints why,"
+        " logs it to the journal and exits 3.",
         ".SH EXIT STATUS",
         "0 on success; 2 for a usage error (and, with \\fBplan \\-\\-detailed\\-exitcode\\fR,"
         " for pending changes); 3 when a transaction was rolled back; 65 for an invalid"

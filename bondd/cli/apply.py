@@ -6,9 +6,11 @@ Validates, shows the plan, asks (unless --yes; end of input is a no), then
 runs the transaction: snapshot, execute, verify, probes and the LACP gate.
 With --confirm-timeout N the change must be confirmed within N seconds
 (Enter on this terminal, or `bondctl confirm` from another), else it is
-rolled back. The timer does not depend on this terminal: a detached guard
-process (or the daemon) rolls back at the deadline even if this process or
-the SSH session dies. Named FILEs are installed into the first config
+rolled back. The timer does not depend on this terminal: a guard process,
+armed before the first change, rolls back at the deadline even if this
+process or the SSH session dies, and at once if this process dies while
+applying (see the dead-man timer in bondctl(8)). SIGHUP, SIGTERM and SIGINT
+during the transaction roll it back now (exit 3). Named FILEs are installed into the first config
 directory as part of the transaction and restored on rollback.
 
 Exit codes: 0 committed (or nothing to do), 3 rolled back (the reason is
@@ -18,9 +20,8 @@ printed), 65 invalid configuration, 75 another transaction in progress.
 from __future__ import annotations
 
 import argparse
-import select
+import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +29,26 @@ from bondd import config
 from bondd.cli import context, output, remote
 from bondd.daemon.control import daemon_running
 from bondd.engine.converge import make_plan
-from bondd.engine.pending import StagedFile
+from bondd.engine.proposal import build as build_proposal
 from bondd.engine.transaction import (
     Host,
     Proposal,
     Result,
     Status,
     confirm,
+    rollback_mine,
     rollback_pending,
 )
 from bondd.engine.transaction import begin as begin_transaction
+from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
+from bondd.errors import Interrupted
+from bondd.interrupt import rollback_on
+from bondd.log import event, journal_only
 from bondd.render import plan as render
 
 EX_DECLINED = 1
 EX_ROLLED_BACK = 3
+MAX_REPLANS = 3
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -78,24 +85,18 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def proposal(args: argparse.Namespace) -> Proposal:
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
-    staged: dict[Path, bytes] = {}
-    files: list[StagedFile] = []
+    files: list[tuple[str, bytes]] = []
     for source in args.files:
         try:
-            data = source.read_bytes()
+            files.append((source.name, source.read_bytes()))
         except OSError as exc:
             output.die(f"cannot read {source}: {exc.strerror}", exit_code=66)
-        target = dirs[0] / source.name
-        staged[target] = data
-        old = target.read_text() if target.exists() else None
-        files.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
-    desired = config.load_desired(dirs, explicit=bool(args.config_dirs), staged=staged)
-    found = config.check(dirs, explicit=bool(args.config_dirs), staged=staged).files
-    return Proposal(desired, config.content_hash(found, staged), tuple(files))
+    return build_proposal(dirs, explicit=bool(args.config_dirs), files=files)
 
 
 def run(args: argparse.Namespace) -> int:
-    proposal(args)  # invalid input stops here, before root or the kernel is needed
+    the_proposal = proposal(args)  # invalid input stops here, before root or the kernel
+
     context.require_root("bondctl apply")
     if args.no_probes:
         print(
@@ -104,72 +105,109 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if daemon_running(args.run_dir):
-        return _via_daemon(args)
-    with context.host(args) as host:
-        # A change left behind by a crash is settled first; it may restore files.
-        context.settle_pending(args, host)
-        the_proposal = proposal(args)
-        the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        if not args.json:
-            print(render.plan_text(the_plan))
-        if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
-            print("nothing applied", file=sys.stderr)
-            return EX_DECLINED
-        result = begin_transaction(
-            host, the_proposal, confirm_timeout=args.confirm_timeout, probes=not args.no_probes
+        return _via_daemon(args, the_proposal)
+    with context.host(args) as host, rollback_on():
+        result: Result | None = None
+        try:
+            # A change left behind by a crash is settled first; it may restore files.
+            if context.settle_pending(args, host):
+                the_proposal = proposal(args)  # the settled change restored files: read again
+            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+            for _ in range(MAX_REPLANS):
+                if not args.json:
+                    print(render.plan_text(the_plan))
+                if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
+                    print("nothing applied", file=sys.stderr)
+                    return EX_DECLINED
+                # The transaction runs the plan shown, or says it changed.
+                result = begin_transaction(
+                    host,
+                    the_proposal,
+                    confirm_timeout=args.confirm_timeout,
+                    probes=not args.no_probes,
+                    expected=the_plan,
+                )
+                if result.status is not Status.PLAN_CHANGED:
+                    break
+                assert result.plan is not None
+                the_plan = result.plan
+                print(
+                    "the kernel changed since this plan was made; the new plan"
+                    + (" (applied: --yes):" if args.yes else ":"),
+                    file=sys.stderr,
+                )
+            else:
+                output.die(
+                    f"the kernel kept changing; {MAX_REPLANS} plans in a row went stale",
+                    "find what else changes the bonds (another network manager?)",
+                    exit_code=75,
+                )
+            if result.status is Status.WAITING:
+                result = _confirm_window(args, host, result, the_proposal.hash)
+        except Interrupted as exc:
+            # Between two steps of the transaction, or in its confirm window.
+            undone = rollback_mine(host, str(exc))
+            if undone is None and (result is None or result.status is not Status.WAITING):
+                print(f"{exc}: nothing applied", file=sys.stderr)
+                return EX_DECLINED
+            txn = undone.txn if undone else result.txn if result else None
+            result = Result(Status.ROLLED_BACK, result.plan if result else None, txn, str(exc))
+    if result.status is Status.ROLLED_BACK:
+        event(
+            journal_only(),
+            "rolled_back",
+            f"bondctl apply: rolled back: {result.reason}",
+            level=logging.ERROR,
+            txn=result.txn,
         )
-        if result.status is Status.WAITING:
-            result = _confirm_window(args, host, result, the_proposal.hash)
-    return _report(args, result)
+    try:
+        return _report(args, result)
+    except OSError:  # the terminal is gone (SIGHUP): the journal has the reason
+        return EX_ROLLED_BACK if result.status is Status.ROLLED_BACK else 0
 
 
 def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest: str) -> Result:
     """Wait for Enter, `bondctl confirm` or the deadline; the guard covers our death."""
     assert result.txn is not None and result.deadline is not None
-    guard = context.start_guard(args, result.txn)
-    pending = host.store.pending()
-    if pending is not None and pending.txn == result.txn:
-        host.store.save_pending(pending.with_(guard_pid=guard))
-    interactive = sys.stdin.isatty()
-    shown = -1
-    while True:
+    txn = result.txn
+
+    def ended() -> bool:
         pending = host.store.pending()
-        if pending is None or pending.txn != result.txn:
-            committed = host.store.committed()
-            if committed is not None and committed[0] == digest:
-                return Result(
-                    Status.COMMITTED, result.plan, result.txn, "confirmed elsewhere", result.gates
-                )
-            reason = host.store.rejected().get(digest, "rolled back")
-            return Result(Status.ROLLED_BACK, result.plan, result.txn, reason, result.gates)
-        left = result.deadline - host.wall()
-        if left <= 0:
+        return pending is None or pending.txn != txn
+
+    window = ConfirmWindow(
+        result.deadline,
+        host.wall,
+        host.clock.sleep,
+        ended,
+        terminal_keys(sys.stdin),
+        show=_countdown,
+    )
+    while True:
+        ending = window.run()
+        if ending is Ending.ENTER:
+            print()
+            if confirm(host, txn) is not None:
+                return Result(Status.COMMITTED, result.plan, txn, "confirmed", result.gates)
+            continue  # it ended meanwhile: ELSEWHERE next
+        if ending is Ending.EXPIRED:
             rollback_pending(
-                host,
-                f"not confirmed within {args.confirm_timeout:g}s",
-                result.txn,
-                only_if_due=True,
+                host, f"not confirmed within {args.confirm_timeout:g}s", txn, only_if_due=True
             )
             continue
-        if interactive and int(left) != shown:
-            shown = int(left)
-            print(
-                f"\rPress Enter to keep this configuration; reverting in {shown:>3d} s ",
-                end="",
-                flush=True,
-            )
-        if interactive and select.select([sys.stdin], [], [], 0.25)[0]:
-            line = sys.stdin.readline()
-            if line:  # end of input is never a confirmation
-                print()
-                if confirm(host, result.txn) is not None:
-                    return Result(
-                        Status.COMMITTED, result.plan, result.txn, "confirmed", result.gates
-                    )
-            else:
-                interactive = False
-        elif not interactive:
-            time.sleep(0.25)
+        committed = host.store.committed()
+        if committed is not None and committed[0] == digest:
+            return Result(Status.COMMITTED, result.plan, txn, "confirmed elsewhere", result.gates)
+        reason = host.store.rejected().get(digest, "rolled back")
+        return Result(Status.ROLLED_BACK, result.plan, txn, reason, result.gates)
+
+
+def _countdown(seconds: int) -> None:
+    print(
+        f"\rPress Enter to keep this configuration; reverting in {seconds:>3d} s ",
+        end="",
+        flush=True,
+    )
 
 
 def _confirmed(count: int) -> bool:
@@ -194,11 +232,11 @@ def _finish(args: argparse.Namespace, data: dict[str, Any], by: str = "") -> int
     return EX_ROLLED_BACK if data.get("result") == Status.ROLLED_BACK.value else 0
 
 
-def _via_daemon(args: argparse.Namespace) -> int:
+def _via_daemon(args: argparse.Namespace, the_proposal: Proposal) -> int:
     """The daemon runs the transaction; this process shows, asks and waits."""
     if not args.yes:
         with context.kernel(args) as host:
-            the_plan, _ = make_plan(proposal(args).desired, host.reader, host.store)
+            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
         print(render.plan_text(the_plan))
         if not the_plan.empty and not _confirmed(len(the_plan.ops)):
             print("nothing applied", file=sys.stderr)

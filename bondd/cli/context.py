@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from pathlib import Path
 
 from bondd import config
 from bondd.cli.output import die
+from bondd.deadman import GuardStarter
+from bondd.engine.holder import Holder
 from bondd.engine.pending import Phase
 from bondd.engine.transaction import Host, recover_now
 from bondd.model import DesiredState
@@ -52,51 +53,29 @@ def host(args: argparse.Namespace) -> Iterator[Host]:
 kernel = host  # read-only commands use the same wiring
 
 
-def start_guard(args: argparse.Namespace, txn: str) -> int:
-    """A detached process that rolls the transaction back at its deadline.
+def start_guard(args: argparse.Namespace, txn: str) -> Holder:
+    """A new guard for a waiting transaction whose guard died (bondd.deadman starts it).
 
-    It runs in a session of its own, so neither the end of the admin's SSH
-    session (SIGHUP) nor a killed `bondctl` stops it.
+    It runs isolated (`python -I`, cwd /, a minimal environment) in a session
+    of its own, or a systemd unit of its own where systemd runs.
     """
-    argv = [
-        sys.executable,
-        "-m",
-        "bondd.cli.guard",
-        "--state-dir",
-        str(args.state_dir),
-        "--txn",
-        txn,
-    ]
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
-    )
-    return proc.pid
+    starter = GuardStarter(args.state_dir)
+    starter.start(txn, Holder.me("bondctl"))
+    return starter.armed(txn)
 
 
-def guard_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"bondd.cli.guard" in cmdline
+def guard_alive(guard: Holder | None) -> bool:
+    return guard is not None and guard.alive()
 
 
-def settle_pending(args: argparse.Namespace, host: Host) -> None:
-    """Recover a pending transaction; give a waiting one whose timer died a new guard."""
+def settle_pending(args: argparse.Namespace, host: Host) -> bool:
+    """Recover a pending transaction; give a waiting one whose timer died a new guard.
+
+    True when something was recovered (files may have been restored)."""
     done = recover_now(host)
     if done:
         print(f"bondd: {done}", file=sys.stderr)
     pending = host.store.pending()
-    if (
-        pending is not None
-        and pending.phase is Phase.WAITING
-        and not guard_alive(pending.guard_pid)
-    ):
-        host.store.save_pending(pending.with_(guard_pid=start_guard(args, pending.txn)))
+    if pending is not None and pending.phase is Phase.WAITING and not guard_alive(pending.guard):
+        host.store.save_pending(pending.with_(guard=start_guard(args, pending.txn)))
+    return done is not None

@@ -11,7 +11,6 @@ instead of / (an image or chroot); the kernel facts are always this host's.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -137,8 +136,8 @@ def _store(args: argparse.Namespace, store: Store) -> tuple[frozenset[str], Pend
     if pending is None:
         return managed, None
     alive = (
-        _pid_alive(pending.pid)
-        or context.guard_alive(pending.guard_pid)
+        (pending.runner is not None and pending.runner.alive())
+        or context.guard_alive(pending.guard)
         or daemon_running(args.run_dir)
     )
     return managed, PendingFacts(
@@ -147,15 +146,6 @@ def _store(args: argparse.Namespace, store: Store) -> tuple[frozenset[str], Pend
         deadline=pending.deadline,
         process_alive=alive,
     )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

@@ -8,13 +8,16 @@ rollback still happens at the deadline.
 from __future__ import annotations
 
 import argparse
-import select
+import contextlib
 import sys
 import time
 from typing import Any
 
 from bondd.cli import output
 from bondd.daemon.control import request
+from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
+from bondd.errors import BonddError, Interrupted
+from bondd.interrupt import rollback_on
 
 
 def _check(answer: dict[str, Any]) -> dict[str, Any]:
@@ -45,29 +48,58 @@ def apply(args: argparse.Namespace, files: list[dict[str, str]]) -> dict[str, An
     if answer.get("result") != "waiting":
         return answer
     txn, proposal = answer["txn"], answer["proposal"]
-    deadline = float(answer["deadline"])
-    interactive = sys.stdin.isatty()
-    shown = -1
-    while True:
+    final: dict[str, Any] = {}
+
+    def ended() -> bool:
         state = _check(request(args.run_dir, {"cmd": "txn", "txn": txn, "proposal": proposal}))
         if state["state"] in ("committed", "rolled-back"):
-            return {**answer, "result": state["state"], "reason": state.get("reason", "")}
-        left = deadline - time.time()
-        if interactive and int(left) != shown and left > 0:
-            shown = int(left)
-            print(
-                f"\rPress Enter to keep this configuration; reverting in {shown:>3d} s ",
-                end="",
-                flush=True,
-            )
-        if interactive and select.select([sys.stdin], [], [], 0.25)[0]:
-            if sys.stdin.readline():  # end of input is never a confirmation
-                print()
-                _check(request(args.run_dir, {"cmd": "confirm", "txn": txn}))
-            else:
-                interactive = False
-        elif not interactive:
-            time.sleep(0.25)
+            final.update(result=state["state"], reason=state.get("reason", ""))
+            return True
+        return False
+
+    window = ConfirmWindow(
+        float(answer["deadline"]),
+        time.time,
+        time.sleep,
+        ended,
+        terminal_keys(sys.stdin),
+        show=_countdown,
+    )
+    with rollback_on():
+        try:
+            return _wait(args, window, answer, final, txn)
+        except Interrupted as exc:  # SIGHUP, SIGTERM, SIGINT: roll back now, as standalone
+            # A daemon that is gone leaves its guard to roll back at the deadline.
+            with contextlib.suppress(OSError, ValueError, BonddError):
+                request(args.run_dir, {"cmd": "rollback", "txn": txn})
+            return {**answer, "result": "rolled-back", "reason": str(exc)}
+
+
+def _wait(
+    args: argparse.Namespace,
+    window: ConfirmWindow,
+    answer: dict[str, Any],
+    final: dict[str, Any],
+    txn: str,
+) -> dict[str, Any]:
+    while True:
+        ending = window.run()
+        if ending is Ending.ELSEWHERE:
+            return {**answer, **final}
+        if ending is Ending.ENTER:
+            print()
+            _check(request(args.run_dir, {"cmd": "confirm", "txn": txn}))
+        else:  # the daemon's timer rolls back at the deadline; wait for its word
+            window.deadline = time.time() + 30.0
+            window.keys = None
+
+
+def _countdown(seconds: int) -> None:
+    print(
+        f"\rPress Enter to keep this configuration; reverting in {seconds:>3d} s ",
+        end="",
+        flush=True,
+    )
 
 
 def simple(args: argparse.Namespace, cmd: str) -> dict[str, Any]:

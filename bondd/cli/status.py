@@ -105,6 +105,7 @@ def _drift(args: argparse.Namespace, actual: ActualState, ownership: Ownership) 
     return Drift(
         configured=frozenset(b.name for b in desired.bonds),
         differences=tuple(diff(targets, actual)),
+        absent={t.name: t.absent for t in targets.bonds if t.absent},
     )
 
 

@@ -13,7 +13,7 @@ import dataclasses
 import textwrap
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bondd import lacp
 from bondd.failover import DrillSummary
@@ -48,6 +48,7 @@ class Drift:
     configured: frozenset[str] = frozenset()  # bonds the configuration names
     differences: tuple[Difference, ...] = ()
     error: str | None = None  # the configuration could not be read or matched to this host
+    absent: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # bond -> port ids
 
     def of(self, bond: str) -> tuple[Difference, ...] | None:
         """The bond's differences; None when unknown or the bond is not configured."""
@@ -139,6 +140,7 @@ def _bond_json(report: StatusReport, bond: BondState) -> dict[str, object]:
         "options": {name: _jsonable(value) for name, value in bond.options.items()},
         "active_port": bond.active_port,
         "ports": [_port_json(report, port) for port in bond.ports],
+        "absent_ports": list(report.drift.absent.get(bond.name, ())),
         "lacp": None
         if negotiation is None or bond.ad_info is None
         else {
@@ -268,6 +270,8 @@ def _bond_text(report: StatusReport, bond: BondState, paint: _Paint) -> list[str
     if negotiation is not None:
         lines += _lacp_text(bond, negotiation, paint)
     lines += _ports_text(report, bond, paint)
+    for port in report.drift.absent.get(bond.name, ()):
+        lines += _wrap("", paint(f"port {port}: configured, not present", "yellow"))
     lines += _drift_text(report, bond, paint)
     drill = report.drills.get(bond.name)
     if drill is not None:

@@ -14,6 +14,8 @@ import selectors
 import signal
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,10 @@ from bondd import config
 from bondd.daemon import control
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watch import ConfigWatcher
+from bondd.deadman import guard_outlives_us
 from bondd.engine.converge import run_plan
-from bondd.engine.pending import Phase, StagedFile
+from bondd.engine.pending import Phase
+from bondd.engine.proposal import build as build_proposal
 from bondd.engine.transaction import (
     Host,
     Proposal,
@@ -34,7 +38,9 @@ from bondd.engine.transaction import (
     recover_now,
     rollback_pending,
 )
+from bondd.engine.window import ConfirmWindow
 from bondd.errors import BonddError, ConfigError
+from bondd.interrupt import rollback_on
 from bondd.kernel.events import EventSocket, KernelEvent
 from bondd.kernel.sysfs import active_port
 from bondd.log import event
@@ -50,6 +56,7 @@ RESYNC_INTERVAL = 300.0  # safety net; normal work is event-driven
 BACKOFF_START = 1.0
 BACKOFF_MAX = 300.0
 FAILOVER_LOG_INTERVAL = 1.0
+RETRY_TEMPORARY = 5.0  # a busy lock or a passing kernel refusal
 
 
 @dataclass
@@ -60,6 +67,9 @@ class Managed:
     indexes: set[int] = field(default_factory=set)
     bonds: set[str] = field(default_factory=set)
     seen: dict[int, tuple[bool, int]] = field(default_factory=dict)  # up, master
+    # Configured ports not present, per bond: any new link (or a rename) may be one.
+    absent: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    link_names: frozenset[str] = frozenset()
 
 
 class Daemon:
@@ -90,6 +100,8 @@ class Daemon:
         self.last_pass = 0.0
         self.stopping = False
         self.reported: set[str] = set()
+        self.failed: dict[str, str] = {}  # proposal hash -> permanent error, until files change
+        self.problem = ""
         self.failovers: dict[str, tuple[float, int]] = {}  # bond -> last logged, folded
         self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
 
@@ -111,7 +123,8 @@ class Daemon:
         selector.register(sig_r, selectors.EVENT_READ, "signal")
         selector.register(wake_r, selectors.EVENT_READ, "config")
         try:
-            self.startup()
+            with self.routine("startup"):
+                self.startup()
             self.notify.ready(self.status_line())
             self.arm_watchdog()
             self.timers["resync"] = time.monotonic() + RESYNC_INTERVAL
@@ -119,17 +132,20 @@ class Daemon:
                 timeout = max(0.0, min(self.timers.values(), default=60.0) - time.monotonic())
                 for key, _ in selector.select(timeout):
                     self.stats[f"wake:{key.data}"] += 1
-                    if key.data == "netlink":
-                        self.on_kernel_events(*events.read())
-                    elif key.data == "control":
-                        self.on_control(server)
-                    elif key.data == "signal":
-                        self.on_signals(os.read(sig_r, 64))
-                    elif key.data == "config":
-                        os.read(wake_r, 4096)
-                        self.timers["config"] = time.monotonic() + DEBOUNCE
-                self.run_timers()
+                    with self.routine(f"wake:{key.data}"):
+                        if key.data == "netlink":
+                            self.on_kernel_events(*events.read())
+                        elif key.data == "control":
+                            self.on_control(server)
+                        elif key.data == "signal":
+                            self.on_signals(os.read(sig_r, 64))
+                        elif key.data == "config":
+                            os.read(wake_r, 4096)
+                            self.timers["config"] = time.monotonic() + DEBOUNCE
+                with self.routine("timers"):
+                    self.run_timers()
                 self.notify.status(self.status_line())
+            self.leave_nothing_unguarded()
         finally:
             self.notify.stopping()
             watcher.stop()
@@ -140,6 +156,62 @@ class Daemon:
                 os.close(fd)
         event(self.log, "stopped", "bondd stopped; bonds left as they are")
         return 0
+
+    @contextmanager
+    def routine(self, where: str) -> Iterator[None]:
+        """A routine error (a busy lock, a kernel refusal, an unreadable file) is
+        logged once and served around: the daemon keeps running and retries."""
+        try:
+            yield
+        except (BonddError, OSError) as exc:
+            message = exc.message if isinstance(exc, BonddError) else str(exc)
+            self.problem = message
+            if message not in self.reported:
+                self.reported.add(message)
+                event(
+                    self.log,
+                    "error",
+                    f"{where}: {message}; still serving, will retry",
+                    level=logging.ERROR,
+                )
+            if not (isinstance(exc, BonddError) and exc.permanent):
+                self.timers.setdefault("resync", time.monotonic() + RETRY_TEMPORARY)
+                if where == "startup":
+                    self.timers["startup"] = time.monotonic() + RETRY_TEMPORARY
+
+    def leave_nothing_unguarded(self) -> None:
+        """Stopping: a transaction waiting for confirmation is handed to its guard,
+        if one runs outside this service, else rolled back now; the journal says which."""
+        pending = self.host.store.pending()
+        if pending is None:
+            return
+        guard = pending.guard
+        if guard is not None and guard.alive() and guard_outlives_us(guard):
+            event(
+                self.log,
+                "handed_over",
+                f"stopping with transaction {pending.txn} waiting for confirmation:"
+                f" its deadline {time.strftime('%H:%M:%S', time.localtime(pending.deadline))}"
+                f" is held by the {guard.describe()}",
+                level=logging.WARNING,
+                txn=pending.txn,
+            )
+            return
+        reason = "bondd stopped during the confirm window and no guard outlives it"
+        try:
+            done = rollback_pending(self.host, reason, pending.txn)
+        except BonddError as exc:
+            event(self.log, "error", f"stopping: rollback failed: {exc.message}", level=50)
+            return
+        if done is not None:
+            event(
+                self.log,
+                "rolled_back",
+                f"stopping: rolled back transaction {done.txn}: {reason}",
+                level=logging.WARNING,
+                txn=done.txn,
+                proposal=done.proposal_hash,
+            )
 
     def run_timers(self) -> None:
         now = time.monotonic()
@@ -161,6 +233,8 @@ class Daemon:
                 self.arm_watchdog()
             elif name == "confirm":
                 self.confirm_deadline()
+            elif name == "startup":
+                self.startup()
             elif name.startswith("hold:"):
                 self.holds.pop(name[5:], None)
                 event(
@@ -244,18 +318,46 @@ class Daemon:
         if self.host.store.pending() is not None:
             self.timers["config"] = time.monotonic() + 1.0  # after the confirm window
             return
-        self.transaction(Proposal(result.state, digest))
+        if digest in self.failed and not force:
+            self.proposal_note = f"proposal {digest} cannot be applied: {self.failed[digest]}"
+            return
+        try:
+            self.transaction(Proposal(result.state, digest))
+        except BonddError as exc:
+            if exc.permanent:  # until the files change: no retry
+                self.failed[digest] = exc.message
+                self.proposal_note = f"proposal {digest} cannot be applied: {exc.message}"
+            else:  # a lock, EBUSY, a race with a link coming or going: try again
+                self.proposal_note = f"proposal {digest} not applied yet: {exc.message}"
+                self.timers["config"] = time.monotonic() + RETRY_TEMPORARY
 
     def transaction(
         self, proposal: Proposal, confirm_timeout: float = 0.0, probes: bool = True
     ) -> Result:
         try:
-            result = begin(self.host, proposal, confirm_timeout=confirm_timeout, probes=probes)
+            # SIGTERM or SIGINT in the middle (`systemctl stop`): roll back now,
+            # then stop; never left for systemd's SIGKILL.
+            with rollback_on((signal.SIGTERM, signal.SIGINT)):
+                result = begin(self.host, proposal, confirm_timeout=confirm_timeout, probes=probes)
         except BonddError as exc:
-            event(
-                self.log, "apply_failed", exc.message, level=logging.ERROR, proposal=proposal.hash
-            )
+            if exc.message not in self.reported:
+                self.reported.add(exc.message)
+                event(
+                    self.log,
+                    "apply_failed",
+                    exc.message,
+                    level=logging.ERROR,
+                    proposal=proposal.hash,
+                )
             raise
+        if result.reason.startswith("interrupted by"):
+            event(
+                self.log,
+                "stopping",
+                f"{result.reason} inside transaction {result.txn}: rolled back before stopping",
+                level=logging.WARNING,
+                txn=result.txn,
+            )
         fields: dict[str, Any] = {"proposal": proposal.hash, "txn": result.txn}
         bonds = ",".join(sorted(result.plan.disruption())) if result.plan else ""
         if result.status is Status.ROLLED_BACK:
@@ -299,7 +401,7 @@ class Daemon:
         pending = self.host.store.pending()
         if pending is None:
             return
-        if self.host.wall() < pending.deadline:
+        if not ConfirmWindow(pending.deadline, self.host.wall, self.host.clock.sleep).expired():
             self.arm_confirm(pending.deadline)
             return
         reason = f"not confirmed within {pending.confirm_timeout:g}s"
@@ -359,6 +461,7 @@ class Daemon:
         self.refresh_managed(outcome.actual, the_plan.targets)  # verify's read: no third one
 
     def recovered(self) -> None:
+        self.problem = ""
         if self.degraded:
             event(self.log, "healthy", "drift repair works again")
         self.backoff = 0.0
@@ -398,13 +501,57 @@ class Daemon:
         for link in actual.links:
             master = actual.bond(link.master) if link.master else None
             seen[link.ifindex] = (link.up, master.ifindex if master else 0)
-        self.managed = Managed(names=names, indexes=indexes, bonds=bonds, seen=seen)
+        absent = (
+            {t.name: t.absent for t in targets.bonds if t.absent}
+            if targets is not None
+            else self.managed.absent
+        )
+        self.report_absent(absent)
+        self.managed = Managed(
+            names=names,
+            indexes=indexes,
+            bonds=bonds,
+            seen=seen,
+            absent=absent,
+            link_names=frozenset(link.name for link in actual.links),
+        )
+
+    def report_absent(self, absent: dict[str, tuple[str, ...]]) -> None:
+        """Once per port: "configured, not present", and again when it comes back."""
+        for bond, ports in absent.items():
+            for port in ports:
+                if port not in self.managed.absent.get(bond, ()):
+                    event(
+                        self.log,
+                        "port_absent",
+                        f"{bond}: port {port}: configured, not present;"
+                        " the bond is kept with the other ports",
+                        level=logging.WARNING,
+                        bond=bond,
+                        port=port,
+                    )
+        for bond, ports in self.managed.absent.items():
+            for port in ports:
+                if port not in absent.get(bond, ()):
+                    event(
+                        self.log,
+                        "port_present",
+                        f"{bond}: port {port} is present: enslaved",
+                        bond=bond,
+                        port=port,
+                    )
 
     def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
         wanted = lost
         for ev in events:
             relevant = ev.ifindex in self.managed.indexes or ev.ifname in self.managed.names
             if not relevant:
+                if (
+                    self.managed.absent
+                    and ev.kind == "link"
+                    and ev.ifname not in self.managed.link_names
+                ):
+                    wanted = True  # a new NIC, or one renamed by udev: maybe an absent port
                 continue
             if ev.failover and ev.ifname in self.managed.bonds:
                 self.log_failover(ev.ifname)
@@ -473,6 +620,8 @@ class Daemon:
                 "stats": dict(self.stats),
                 "status": self.status_line(),
                 "degraded": self.degraded,
+                "proposal": self.proposal_note,
+                "problem": self.problem,
                 "holds": {b: round(t - time.monotonic(), 1) for b, t in self.holds.items()},
                 "pending": None
                 if pending is None
@@ -535,17 +684,10 @@ class Daemon:
         return {"ok": False, "error": f"unknown command {cmd!r}", "exit_code": 64}
 
     def handle_apply(self, req: dict[str, Any]) -> dict[str, Any]:
-        staged: dict[Path, bytes] = {}
-        files = []
-        for item in req.get("files", []):
-            target = self.dirs[0] / Path(str(item["name"])).name
-            data = str(item["content"]).encode()
-            staged[target] = data
-            old = target.read_text() if target.exists() else None
-            files.append(StagedFile(str(target), data.decode(), old))
-        desired = config.load_desired(self.dirs, explicit=self.explicit, staged=staged)
-        found = config.check(self.dirs, explicit=self.explicit, staged=staged).files
-        proposal = Proposal(desired, config.content_hash(found, staged), tuple(files))
+        files = [
+            (str(item["name"]), str(item["content"]).encode()) for item in req.get("files", [])
+        ]
+        proposal = build_proposal(self.dirs, explicit=self.explicit, files=files)
         result = self.transaction(
             proposal, float(req.get("confirm_timeout", 0)), bool(req.get("probes", True))
         )
@@ -575,6 +717,8 @@ class Daemon:
             line += f"; repair paused for {', '.join(sorted(self.holds))}"
         if self.proposal_note:
             line += f"; {self.proposal_note}"
+        if self.problem:
+            line += f"; error: {self.problem}"
         return line[:200]
 
 

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     notifier = Notifier()
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
     try:
-        with open_host(args.state_dir, WatchdogClock(notifier)) as host:
+        with open_host(args.state_dir, WatchdogClock(notifier), role="bondd") as host:
             event(
                 logger,
                 "started",

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bondd.engine.holder import Holder
 from bondd.engine.serial import desired_from_json, desired_to_json
 from bondd.model import DesiredState
 from bondd.plan.ownership import Ownership
@@ -20,6 +21,7 @@ from bondd.plan.ownership import Ownership
 class Phase(enum.StrEnum):
     APPLYING = "applying"  # executing, verifying, probing: its process owns it
     WAITING = "waiting"  # in the confirm window: a timer (guard or daemon) owns it
+    ROLLING_BACK = "rolling-back"  # its runner is undoing it; the guard retries if it dies
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class StagedFile:
 class Pending:
     txn: str
     boot_id: str
-    pid: int  # the process running the transaction
+    pid: int  # the process that began the transaction
     proposal_hash: str
     proposal: DesiredState  # what becomes committed on confirm
     snapshot: DesiredState  # what a rollback converges to
@@ -51,7 +53,8 @@ class Pending:
     phase: Phase = Phase.APPLYING
     deadline: float = 0.0  # wall clock (time.time()); survives a restart
     confirm_timeout: float = 0.0
-    guard_pid: int | None = None
+    runner: Holder | None = None  # who runs the current step; its death is a rollback
+    guard: Holder | None = None  # the dead-man timer: rolls back if the runner dies or is late
     staged: tuple[StagedFile, ...] = field(default=())
 
     @staticmethod
@@ -74,7 +77,8 @@ class Pending:
             "phase": self.phase.value,
             "deadline": self.deadline,
             "confirm_timeout": self.confirm_timeout,
-            "guard_pid": self.guard_pid,
+            "runner": self.runner.to_json() if self.runner else None,
+            "guard": self.guard.to_json() if self.guard else None,
             "staged": [s.to_json() for s in self.staged],
         }
 
@@ -92,6 +96,7 @@ class Pending:
             phase=Phase(data.get("phase", "applying")),
             deadline=float(data.get("deadline", 0.0)),
             confirm_timeout=float(data.get("confirm_timeout", 0.0)),
-            guard_pid=data.get("guard_pid"),
+            runner=Holder.from_json(data.get("runner")),
+            guard=Holder.from_json(data.get("guard")),
             staged=tuple(StagedFile.from_json(s) for s in data.get("staged", ())),
         )

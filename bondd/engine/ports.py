@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bondd.engine.holder import Holder
 from bondd.model import ActualState
 from bondd.plan.ops import Op
 
@@ -27,3 +28,14 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+class DeadMan(Protocol):
+    """Starts the guard that rolls a transaction back if its runner dies or overruns."""
+
+    def start(self, txn: str, runner: Holder) -> None:
+        """Launch the guard (it waits for the pending record of `txn`)."""
+
+    def armed(self, txn: str) -> Holder:
+        """Block until the guard is armed; raise GuardError if it never is."""
+        ...

@@ -32,18 +32,20 @@ from bondd.engine.gates import (
     run_lacp_gate,
     run_probes,
 )
+from bondd.engine.holder import Holder, boot_id
 from bondd.engine.lock import BusyError, TransactionLock
 from bondd.engine.pending import Pending, Phase, StagedFile
-from bondd.engine.ports import Clock, Reader, Writer
+from bondd.engine.ports import Clock, DeadMan, Reader, Writer
 from bondd.engine.store import Store
 from bondd.engine.verify import verify
-from bondd.errors import ApplyError, BonddError, VerifyError
+from bondd.errors import ApplyError, BonddError, Interrupted, VerifyError
 from bondd.model import ActualState, BondMode, DesiredState, ProbeSpec
 from bondd.plan.planner import Plan, plan
 from bondd.plan.snapshot import snapshot_desired
 
-# How long a transaction may stay in its applying phase before a later
-# process treats it as abandoned (the lock already tells it the owner died).
+# How long a transaction may stay in its applying phase (execute, verify,
+# probes, LACP gate): past it, the guard kills a runner that hangs and rolls
+# back. A runner that dies is rolled back by the guard at once.
 APPLY_BUDGET = 600.0
 
 
@@ -52,6 +54,7 @@ class Status(enum.StrEnum):
     COMMITTED = "committed"
     WAITING = "waiting"  # applied, waiting for a confirmation
     ROLLED_BACK = "rolled-back"
+    PLAN_CHANGED = "plan-changed"  # the kernel moved since the admin saw the plan: nothing done
 
 
 class RollbackError(BonddError):
@@ -82,6 +85,8 @@ class Host:
     prober: Prober
     boot_id: str
     wall: Callable[[], float] = time.time
+    deadman: DeadMan | None = None  # None only in unit tests over fakes
+    role: str = "bondctl"  # who this process is, in the pending record
 
 
 @dataclass(frozen=True)
@@ -96,16 +101,22 @@ class Result:
 
 
 def read_boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "unknown"
+    return boot_id()
 
 
 def begin(
-    host: Host, proposal: Proposal, *, confirm_timeout: float = 0.0, probes: bool = True
+    host: Host,
+    proposal: Proposal,
+    *,
+    confirm_timeout: float = 0.0,
+    probes: bool = True,
+    expected: Plan | None = None,
 ) -> Result:
-    """Apply a proposal as a transaction; returns COMMITTED, WAITING, ROLLED_BACK or CONVERGED."""
+    """Apply a proposal as a transaction; returns COMMITTED, WAITING, ROLLED_BACK or CONVERGED.
+
+    `expected`: the plan the admin approved. If the kernel changed since, and
+    the plan made now differs, nothing is done: PLAN_CHANGED, with the new plan.
+    """
     with TransactionLock(host.store.dir):
         recover(host)
         waiting = host.store.pending()
@@ -118,6 +129,8 @@ def begin(
         actual = host.reader.read()
         before = host.store.ownership()
         the_plan = plan(proposal.desired, actual, before)
+        if expected is not None and the_plan.ops != expected.ops:
+            return Result(Status.PLAN_CHANGED, the_plan)
         if the_plan.empty:
             _install(proposal.staged)
             host.store.save_committed(proposal.hash, proposal.desired)
@@ -142,6 +155,10 @@ def _run(
     before = host.store.ownership()
     touched = {op.bond for op in the_plan.ops} | before.owned | before.adopted
     snapshot = snapshot_desired(actual, touched, proposal.desired.settings)
+    txn = Pending.new_id()
+    runner = Holder.me(host.role)
+    if host.deadman is not None:
+        host.deadman.start(txn, runner)  # it starts up while the probes are pre-selected
     gates: list[ProbeSpec] = []
     skipped: list[GateResult] = []
     if probes:
@@ -150,7 +167,7 @@ def _run(
         gates, skipped = preselect(wanted, host.prober)
         timings["preselect"] = host.clock.monotonic() - started
     pending = Pending(
-        txn=Pending.new_id(),
+        txn=txn,
         boot_id=host.boot_id,
         pid=os.getpid(),
         proposal_hash=proposal.hash,
@@ -161,9 +178,17 @@ def _run(
         phase=Phase.APPLYING,
         deadline=host.wall() + APPLY_BUDGET,
         confirm_timeout=confirm_timeout,
+        runner=runner,
         staged=proposal.staged,
     )
     host.store.save_pending(pending)  # before the first write, files included
+    if host.deadman is not None:
+        try:
+            pending = pending.with_(guard=host.deadman.armed(txn))
+        except BaseException:
+            host.store.drop_pending()  # nothing was written yet; the guard exits
+            raise
+        host.store.save_pending(pending)
     try:
         _install(proposal.staged)
         started = host.clock.monotonic()
@@ -174,8 +199,8 @@ def _run(
         if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
             results += run_lacp_gate(_lacp_bonds(the_plan), host.reader, host.clock)
         timings["gates"] = host.clock.monotonic() - started
-    except (ApplyError, VerifyError) as exc:
-        reason = exc.message
+    except (ApplyError, VerifyError, Interrupted) as exc:
+        reason = exc.message if isinstance(exc, BonddError) else str(exc)
         rollback(host, pending, reason, timings)
         return Result(
             Status.ROLLED_BACK, the_plan, pending.txn, reason, tuple(skipped), timings=timings
@@ -244,6 +269,14 @@ def rollback(
 ) -> None:
     """Converge to the snapshot, verify, restore files, remember the proposal as rejected."""
     started = host.clock.monotonic()
+    # Who undoes it is named first: if it dies mid-way, the guard starts over.
+    # A fresh budget: the confirm deadline that started it has passed already.
+    pending = pending.with_(
+        phase=Phase.ROLLING_BACK,
+        runner=Holder.me(host.role),
+        deadline=host.wall() + APPLY_BUDGET,
+    )
+    host.store.save_pending(pending)
     actual = host.reader.read()
     ownership = (
         host.store.ownership()
@@ -294,6 +327,35 @@ def rollback_pending(
         return pending
 
 
+def take_over(host: Host, txn: str, reason: str) -> Pending | None:
+    """The guard's rollback: the runner of `txn` died (its lock is free) or overran.
+
+    None when there is nothing left to do: the transaction ended, or it waits
+    in its confirm window whose deadline has not passed.
+    """
+    with TransactionLock(host.store.dir, wait=30.0):
+        pending = host.store.pending()
+        if pending is None or pending.txn != txn:
+            return None
+        if pending.boot_id != host.boot_id:
+            recover(host)
+            return pending
+        if pending.phase is Phase.WAITING and host.wall() < pending.deadline:
+            return None
+        rollback(host, pending, reason)
+        return pending
+
+
+def rollback_mine(host: Host, reason: str) -> Pending | None:
+    """Roll back a transaction this process left open (a signal between two steps)."""
+    with TransactionLock(host.store.dir, wait=30.0):
+        pending = host.store.pending()
+        if pending is None or pending.runner is None or pending.runner.pid != os.getpid():
+            return None
+        rollback(host, pending, reason)
+        return pending
+
+
 def recover_now(host: Host) -> str | None:
     """`recover` under the lock: what every state-changing process does first."""
     with TransactionLock(host.store.dir, wait=30.0):
@@ -316,7 +378,7 @@ def recover(host: Host) -> str | None:
         host.store.reject(pending.proposal_hash, "the host rebooted during the transaction")
         host.store.drop_pending()
         return f"transaction {pending.txn} was interrupted by a reboot: proposal rejected"
-    if pending.phase is Phase.APPLYING:
+    if pending.phase in (Phase.APPLYING, Phase.ROLLING_BACK):
         # Its process held the lock; we have it, so that process is gone.
         rollback(host, pending, "the process applying it stopped before it finished")
         return f"transaction {pending.txn} was abandoned mid-apply: rolled back"

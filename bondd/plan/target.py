@@ -51,6 +51,9 @@ class BondTarget:
     vlans: tuple[VlanSpec, ...] = ()
     owned: bool = True
     ordered: bool = False  # the ports' enslave order is part of the target (snapshots)
+    # Configured ports the host does not have (a dead NIC, one not enumerated
+    # yet): the bond is kept with the others, and each is enslaved when it appears.
+    absent: tuple[str, ...] = ()
 
     @property
     def mode(self) -> BondMode | None:
@@ -93,7 +96,10 @@ def _target(
     problems: list[str],
     warnings: list[str],
 ) -> BondTarget:
-    ports_by_id = {port.id: resolve_port(spec.name, port, actual, problems) for port in spec.ports}
+    absent: list[str] = []
+    ports_by_id = {
+        port.id: resolve_port(spec.name, port, actual, problems, absent) for port in spec.ports
+    }
     ports = tuple(dict.fromkeys(name for names in ports_by_id.values() for name in names))
     mode = _mode(spec, existing)
     options = _options(spec, mode, full, actual.unsupported, problems)
@@ -134,6 +140,7 @@ def _target(
         ),
         owned=full,
         ordered=spec.ordered_ports,
+        absent=tuple(absent),
     )
 
 
@@ -220,9 +227,17 @@ def _normalise_delays(
 
 
 def resolve_port(
-    bond: str, port: PortSpec, actual: ActualState, problems: list[str]
+    bond: str,
+    port: PortSpec,
+    actual: ActualState,
+    problems: list[str],
+    absent: list[str] | None = None,
 ) -> tuple[str, ...]:
-    """Device names a port entry selects: by exact name, name glob and/or permanent MAC."""
+    """Device names a port entry selects: by exact name, name glob and/or permanent MAC.
+
+    A port that selects nothing is absent, not an error: degraded is normal.
+    """
+    absent = [] if absent is None else absent
     match = port.match
     if match.driver:
         problems.append(
@@ -232,7 +247,7 @@ def resolve_port(
         return ()
     if match.exact_name and match.macaddress is None:
         if actual.link(match.exact_name) is None:
-            problems.append(f"{bond}: port {port.id}: no link named {match.exact_name}")
+            absent.append(port.id)
             return ()
         return (match.exact_name,)
     found = tuple(
@@ -244,15 +259,7 @@ def resolve_port(
         and (match.macaddress is None or link.identity_mac == match.macaddress)
     )
     if not found:
-        what = " and ".join(
-            part
-            for part in (
-                f"name {match.name}" if match.name else "",
-                f"macaddress {match.macaddress}" if match.macaddress else "",
-            )
-            if part
-        )
-        problems.append(f"{bond}: port {port.id}: no link matches {what}")
+        absent.append(port.id)
     return found
 
 

@@ -5,39 +5,50 @@ For each bond mode, one change (mode switch, option, a new bond, MTU) is
 applied with a fault injected:
 
 - `kernel-error@N`: the kernel refuses op N (EIO, through FaultyWriter);
-- `sigkill@N`: the process running the transaction is SIGKILLed just before
-  its Nth step (a store write, a kernel read, a kernel op); another process
-  then does what every bondd process does first (`recover_now`);
+- `sigkill@N`, `sigterm@N`, `sighup@N`: a standalone bondctl's transaction
+  gets the signal just before its Nth step (a store write, a kernel read, a
+  kernel op). Nobody recovers anything: SIGKILL is the guard's to undo,
+  SIGTERM and SIGHUP bondctl's own (it rolls back and exits 3);
+- `daemon-sigterm@N`, `daemon-sigkill@N`: the same for the daemon's
+  transaction (its loop's `transaction`, with its signal handling);
 - `port-gone@N`: a port the change adds is unplugged (its veth deleted)
   just before op N;
 - `probe-timeout`: the change makes the gateway unreachable without an
   error anywhere (a route through a host that does not exist), so the ping
   probe times out.
 
-The host is then compared, field by field as the kernel reports it, with
-the state before the change and the state a clean apply produces. The
-kill needs no hook in bondd: the transaction runs in a forked child whose
-store, reader and writer are wrapped to count steps and kill the process
-at the chosen one. Used by tests/kernel/test_faults.py (a sample, in CI)
-and bench/faults.py (everything).
+The host is then compared, as `ip -j -d` and the sysfs bonding files show
+it (tests/kernel/kernel_view.py, not bondd's reader), with the state before
+the change and the state a clean apply produces; a signal case must get
+there by itself within the dead-man bound. The signal needs no hook in
+bondd: the transaction runs in a forked child whose store, reader and
+writer are wrapped to count steps and signal the process at the chosen one.
+Used by tests/kernel/test_faults.py (a sample, in CI) and bench/faults.py
+(everything).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bondd.engine.transaction import Host, Status, begin, recover_now
-from bondd.errors import BonddError
-from bondd.model import ActualState
+from bondd.daemon.loop import Daemon
+from bondd.daemon.notify import Notifier
+from bondd.engine.transaction import Host, Proposal, Status, begin, rollback_mine
+from bondd.errors import BonddError, Interrupted
+from bondd.interrupt import rollback_on
 from bondd.plan.ops import Op
-from tests.kernel.harness import Bondd, FaultyWriter, comparable
+from tests.kernel.harness import Bondd, FaultyWriter
+from tests.kernel.kernel_view import host_state
 from tests.lab import nsutil
 from tests.lab.netlab import HOST_ADDRESS, PREFIX, SWITCH_ADDRESS, Lab, ip, wait_for
 
@@ -136,16 +147,27 @@ class Outcome:
         return self.ended in ("old", "new")
 
 
-class Killer:
-    """Wraps the Host's store, reader and writer: SIGKILL before step `at` (or just count)."""
+SIGNALS = {
+    "sigkill": signal.SIGKILL,
+    "sigterm": signal.SIGTERM,
+    "sighup": signal.SIGHUP,
+    "daemon-sigterm": signal.SIGTERM,
+    "daemon-sigkill": signal.SIGKILL,
+}
+DEAD_MAN_BOUND = 10.0  # bondctl(8), THE DEAD-MAN TIMER
 
-    def __init__(self, at: int | None) -> None:
+
+class Killer:
+    """Wraps the Host's store, reader and writer: a signal before step `at` (or just count)."""
+
+    def __init__(self, at: int | None, signum: int = signal.SIGKILL) -> None:
         self.at = at
+        self.signum = signum
         self.steps: list[str] = []
 
     def step(self, name: str) -> None:
         if self.at is not None and len(self.steps) == self.at:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.signum)  # handled (or fatal) right here
         self.steps.append(name)
 
     def wrap(self, target: Any, methods: tuple[str, ...], label: str) -> Any:
@@ -178,6 +200,8 @@ def killable_host(host: Host, killer: Killer) -> Host:
         host.clock,
         host.prober,
         host.boot_id,
+        deadman=host.deadman,
+        role=host.role,
     )
 
 
@@ -192,17 +216,15 @@ class Campaign:
         self.new: dict[str, dict[str, object]] = {}
         self.steps: dict[str, list[str]] = {}
         self.ops: dict[str, tuple[Op, ...]] = {}
+        self.ended_in: dict[str, list[float]] = {kind: [] for kind in SIGNALS}
 
     def close(self) -> None:
         self.bondd.close()
 
     # -- states ---------------------------------------------------------
 
-    def view(
-        self, actual: ActualState | None = None, without: str | None = None
-    ) -> dict[str, object]:
-        links = [p for p in PORTS if p != without]
-        return comparable(actual or self.bondd.read(), BONDS, links)
+    def view(self, without: str | None = None) -> dict[str, object]:
+        return host_state(BONDS + [p for p in PORTS if p != without])
 
     def begin(self, text: str, host: Host | None = None) -> Status:
         return begin(host or self.bondd.host(), self.bondd.proposal(text)).status
@@ -218,7 +240,7 @@ class Campaign:
         self.old[mode] = self.view()
         self.ops[mode] = self.bondd.plan(new_config(mode)).ops
         killer = Killer(None)
-        status = self.begin(new_config(mode), killable_host(self.bondd.host(), killer))
+        status = self.begin(new_config(mode), killable_host(self.bondd.host(guarded=True), killer))
         assert status is Status.COMMITTED, status
         self.steps[mode] = killer.steps
         self.new[mode] = self.view()
@@ -235,9 +257,7 @@ class Campaign:
             return Outcome(case, "NEITHER", "a pending transaction was left behind")
         now = self.view(without=without)
         strip = (
-            (lambda v: {k: x for k, x in v.items() if k != f"link {without}"})
-            if without
-            else (lambda v: v)
+            (lambda v: {k: x for k, x in v.items() if k != without}) if without else (lambda v: v)
         )
         if now == strip(self.old[case.mode]):
             return Outcome(case, "old")
@@ -252,8 +272,8 @@ class Campaign:
         try:
             if case.kind == "kernel-error":
                 return self.kernel_error(case)
-            if case.kind == "sigkill":
-                return self.sigkill(case)
+            if case.kind in SIGNALS:
+                return self.signalled(case)
             if case.kind == "port-gone":
                 return self.port_gone(case)
             if case.kind == "probe-timeout":
@@ -270,26 +290,37 @@ class Campaign:
             return Outcome(case, "NEITHER", f"ended {status.value}, expected a rollback")
         return self.judge(case)
 
-    def sigkill(self, case: Case) -> Outcome:
+    def signalled(self, case: Case) -> Outcome:
+        """The signal before step `at`; then nobody runs anything: it must end by itself."""
         self.to_old(case.mode)
         proposal = self.bondd.proposal(new_config(case.mode))
+        signum = SIGNALS[case.kind]
         pid = os.fork()
-        if pid == 0:  # the child: its own netlink sockets, killed at step `at`
+        if pid == 0:  # the child: its own netlink sockets, signalled at step `at`
             code = 1
             try:
                 child = Bondd(self.bondd.config_dir, self.bondd.state_dir)
-                begin(killable_host(child.host(), Killer(case.at)), proposal)
-                code = 0
+                host = killable_host(child.host(guarded=True), Killer(case.at, signum))
+                code = run_signalled(case.kind, host, proposal)
             finally:
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
-        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-        recovered = recover_now(self.bondd.host())
+        died = time.monotonic()
+        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signum
+        exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        # A pending record still there after the bound is judged NEITHER below.
+        with contextlib.suppress(TimeoutError, AssertionError):
+            wait_for(lambda: self.bondd.store.pending() is None, DEAD_MAN_BOUND, 0.05)
+        took = time.monotonic() - died
+        self.ended_in[case.kind].append(took)
         outcome = self.judge(case)
         step = self.steps[case.mode][case.at] if case.at < len(self.steps[case.mode]) else "end"
-        detail = f"killed before {step}" if killed else "finished before the kill"
-        if recovered:
-            detail += f"; {recovered}"
+        if killed:
+            detail = f"killed before {step}; settled {took:.2f}s after"
+        elif exit_code == 3:
+            detail = f"rolled back by itself at {step} (exit 3); {took:.2f}s"
+        else:
+            detail = f"exit {exit_code} (signal before {step})"
         return Outcome(case, outcome.ended, f"{detail}. {outcome.detail}".strip(". "))
 
     def port_gone(self, case: Case) -> Outcome:
@@ -371,8 +402,9 @@ def cases(run: Campaign, mode: str, sample: Callable[[str, int], list[int]]) -> 
     """The mode's cases; `sample(kind, count)` picks which op or step indexes to run."""
     run.learn(mode)
     found = [Case(mode, "kernel-error", i) for i in sample("kernel-error", len(run.ops[mode]))]
-    # One index past the last step: the kill comes too late, the change stands.
-    found += [Case(mode, "sigkill", i) for i in sample("sigkill", len(run.steps[mode]) + 1)]
+    # One index past the last step: the signal comes too late, the change stands.
+    for kind in SIGNALS:
+        found += [Case(mode, kind, i) for i in sample(kind, len(run.steps[mode]) + 1)]
     found += [Case(mode, "port-gone", i) for i in sample("port-gone", len(run.ops[mode]))]
     found.append(Case(mode, "probe-timeout"))
     return found
@@ -398,4 +430,37 @@ def matrix(outcomes: list[Outcome]) -> str:
     bad = [o for o in outcomes if not o.ok]
     rows.append(f"total: {len(outcomes)} cases, {len(outcomes) - len(bad)} ended old or new")
     rows += [f"  NEITHER: {o.case.name}: {o.detail}" for o in bad]
+    return "\n".join(rows)
+
+
+def run_signalled(kind: str, host: Host, proposal: Proposal) -> int:
+    """In the forked child: the transaction as bondctl (or the daemon) runs it."""
+    if kind.startswith("daemon-"):
+        daemon = Daemon(
+            host,
+            [],
+            explicit=True,
+            run_dir=Path("/nonexistent"),
+            logger=logging.getLogger("bondd.faults"),
+            notifier=Notifier(),
+        )
+        result = daemon.transaction(proposal)
+        return 3 if result.status is Status.ROLLED_BACK else 0
+    with rollback_on():  # bondctl apply's signal handling
+        try:
+            result = begin(host, proposal)
+        except Interrupted as exc:
+            rollback_mine(host, str(exc))
+            return 3
+    return 3 if result.status is Status.ROLLED_BACK else 0
+
+
+def signal_figures(run: Campaign) -> str:
+    rows = []
+    for kind, times in run.ended_in.items():
+        if times:
+            rows.append(
+                f"{kind:<15} {len(times):>3} cases: settled in {min(times):.2f}-{max(times):.2f}s"
+                f" (median {sorted(times)[len(times) // 2]:.2f}s)"
+            )
     return "\n".join(rows)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bondd import config
+from bondd.deadman import GuardStarter
 from bondd.engine.clock import SystemClock
 from bondd.engine.converge import Outcome, converge, make_plan
 from bondd.engine.serial import bond_to_json
@@ -59,8 +60,11 @@ class Bondd:
     def read(self) -> ActualState:
         return self.reader.read()
 
-    def host(self, writer: object | None = None) -> Host:
-        """The transaction's Host over this harness (optionally another writer)."""
+    def host(self, writer: object | None = None, *, guarded: bool = False) -> Host:
+        """The transaction's Host over this harness (optionally another writer).
+
+        `guarded`: with the real dead-man timer (a guard process per transaction).
+        """
         return Host(
             self.reader,
             writer or self.writer,  # type: ignore[arg-type]
@@ -68,6 +72,7 @@ class Bondd:
             SystemClock(),
             NetworkProber(),
             read_boot_id(),
+            deadman=GuardStarter(self.state_dir) if guarded else None,
         )
 
     def proposal(self, yaml_text: str | None = None) -> Proposal:

@@ -68,12 +68,14 @@ def view(bondd: Bondd) -> dict[str, object]:
 def wait_waiting(bondd: Bondd) -> int:
     def guarded() -> bool:
         pending = Store(bondd.state_dir).pending()
-        return pending is not None and pending.phase.value == "waiting" and bool(pending.guard_pid)
+        return (
+            pending is not None and pending.phase.value == "waiting" and pending.guard is not None
+        )
 
     wait_for(guarded, timeout=60, interval=0.1)
     pending = Store(bondd.state_dir).pending()
-    assert pending is not None and pending.guard_pid
-    return pending.guard_pid
+    assert pending is not None and pending.guard is not None
+    return pending.guard.pid
 
 
 def test_unconfirmed_change_rolls_back_at_the_deadline(

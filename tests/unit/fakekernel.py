@@ -9,6 +9,7 @@ only makes the engine's own logic fast to test.
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from dataclasses import replace
 
 from bondd.errors import KernelOpError
@@ -37,6 +38,7 @@ class FakeKernel:
         self.fail_at: int | None = None
         self.calls = 0
         self.next_index = 100
+        self.on_write: Callable[[], None] | None = None  # e.g. a signal mid-apply
 
     # Reader
     def read(self) -> ActualState:
@@ -55,6 +57,9 @@ class FakeKernel:
             raise KernelOpError(op, errno.EIO, "injected fault")
         self.writes += 1
         self._apply(op)
+        if self.on_write is not None:
+            hook, self.on_write = self.on_write, None  # once
+            hook()
 
     def _bond(self, name: str) -> BondState:
         found = self.state.bond(name)
