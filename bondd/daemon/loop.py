@@ -20,6 +20,7 @@ from typing import Any
 
 from bondd import config
 from bondd.daemon import control
+from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watch import ConfigWatcher
 from bondd.engine.converge import run_plan
@@ -38,6 +39,7 @@ from bondd.errors import BonddError, ConfigError
 from bondd.kernel.events import EventSocket, KernelEvent
 from bondd.kernel.sysfs import active_port
 from bondd.log import event
+from bondd.metrics.collect import Collector
 from bondd.model import ActualState
 from bondd.plan.planner import Plan, plan
 from bondd.plan.target import Targets
@@ -73,6 +75,7 @@ class Daemon:
         logger: logging.Logger,
         notifier: Notifier,
         socket_group: str | None = None,
+        metrics_textfile: Path | None = None,
     ) -> None:
         self.host = host
         self.dirs = dirs
@@ -92,6 +95,9 @@ class Daemon:
         self.reported: set[str] = set()
         self.failovers: dict[str, tuple[float, int]] = {}  # bond -> last logged, folded
         self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
+        self.metrics = MetricsWriter(
+            host.reader, Collector(dirs, explicit, host.store.dir, metrics_textfile), logger
+        )
 
     # -- the loop ----------------------------------------------------------
 
@@ -116,9 +122,10 @@ class Daemon:
             self.arm_watchdog()
             self.timers["resync"] = time.monotonic() + RESYNC_INTERVAL
             while not self.stopping:
-                timeout = max(0.0, min(self.timers.values(), default=60.0) - time.monotonic())
-                for key, _ in selector.select(timeout):
+                due = min([*self.timers.values(), self.metrics.due()])
+                for key, _ in selector.select(max(0.0, due - time.monotonic())):
                     self.stats[f"wake:{key.data}"] += 1
+                    self.metrics.changed()
                     if key.data == "netlink":
                         self.on_kernel_events(*events.read())
                     elif key.data == "control":
@@ -129,9 +136,11 @@ class Daemon:
                         os.read(wake_r, 4096)
                         self.timers["config"] = time.monotonic() + DEBOUNCE
                 self.run_timers()
+                self.metrics.tick()
                 self.notify.status(self.status_line())
         finally:
             self.notify.stopping()
+            self.metrics.close()
             watcher.stop()
             server.close()
             events.close()
@@ -346,6 +355,7 @@ class Daemon:
             self.failed_repair(exc.message)
             return
         bonds = ",".join(sorted(the_plan.disruption()))
+        self.metrics.repaired(the_plan.disruption())
         event(
             self.log,
             "drift_repaired",
@@ -399,6 +409,7 @@ class Daemon:
             master = actual.bond(link.master) if link.master else None
             seen[link.ifindex] = (link.up, master.ifindex if master else 0)
         self.managed = Managed(names=names, indexes=indexes, bonds=bonds, seen=seen)
+        self.metrics.changed()
 
     def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
         wanted = lost
@@ -424,6 +435,7 @@ class Daemon:
     def log_failover(self, bond: str) -> None:
         # A flapping cable fails over many times a second: log at most one a
         # second per bond, with how many were folded into it.
+        self.metrics.failover(bond)
         now = time.monotonic()
         last, folded = self.failovers.get(bond, (0.0, 0))
         if now - last < FAILOVER_LOG_INTERVAL:

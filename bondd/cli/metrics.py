@@ -1,0 +1,38 @@
+"""`bondctl metrics`: the daemon's Prometheus text, printed to stdout.
+
+The same families the daemon writes for node_exporter's textfile collector
+(see bondd.metrics.view), computed from the kernel, the configuration and
+the state directory, so a cron job or a script can produce or check them
+without the daemon. Reads only; opens no port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bondd import config
+from bondd.cli import context
+from bondd.metrics import view
+from bondd.metrics.collect import Collector
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "metrics",
+        parents=[parent],
+        help="print Prometheus metrics (LACP verdicts, ports, counters) to stdout",
+        description="Print the bondd_* metrics in Prometheus text format, the same text the"
+        " daemon writes for node_exporter's textfile collector. Changes nothing.",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    dirs = args.config_dirs or list(config.DEFAULT_DIRS)
+    collector = Collector(dirs, bool(args.config_dirs), args.state_dir)
+    with context.kernel(args) as k:
+        actual = k.reader.read()
+    sys.stdout.write(view.text(collector.gather(actual)))
+    return 0
