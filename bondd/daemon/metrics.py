@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from bondd import lacp
 from bondd.engine.counters import Counts
 from bondd.engine.ports import Reader
 from bondd.errors import BonddError
@@ -32,6 +33,13 @@ from bondd.model import ActualState
 MIN_INTERVAL = 0.25  # at most four writes a second
 MAX_INTERVAL = 60.0  # at least one a minute, so node_exporter's file never looks stale
 COALESCE = 0.05  # the kernel's follow-up events of one change arrive within this
+# LACP negotiates (and a partner falls silent) without a netlink event the
+# daemon could wake on: while an 802.3ad bond has not negotiated, look again
+# every second for two minutes after the last change (lacp_rate slow takes
+# tens of seconds), then every ten seconds until it has.
+SETTLE_INTERVAL = 1.0
+SETTLE_WINDOW = 120.0
+UNSETTLED_INTERVAL = 10.0
 
 
 class MetricsWriter:
@@ -48,6 +56,8 @@ class MetricsWriter:
         self.clock = clock
         self.dirty_at: float | None = clock() - COALESCE  # write at once at start
         self.last = float("-inf")
+        self.changed_at = clock()  # the start is a change
+        self.unsettled = False  # an 802.3ad bond had not negotiated at the last read
         self.failovers: Counter[str] = Counter()
         self.repairs: Counter[str] = Counter()
         self.writes = 0
@@ -63,7 +73,7 @@ class MetricsWriter:
 
     def changed(self) -> None:
         if self.dirty_at is None:
-            self.dirty_at = self.clock()
+            self.dirty_at = self.changed_at = self.clock()
 
     def failover(self, bond: str) -> None:
         self.failovers[bond] += 1
@@ -77,7 +87,10 @@ class MetricsWriter:
     def due(self) -> float:
         """The monotonic time of the next write."""
         if self.dirty_at is None:
-            return self.last + MAX_INTERVAL
+            if not self.unsettled:
+                return self.last + MAX_INTERVAL
+            settling = self.last - self.changed_at < SETTLE_WINDOW
+            return self.last + (SETTLE_INTERVAL if settling else UNSETTLED_INTERVAL)
         return max(self.dirty_at + COALESCE, self.last + MIN_INTERVAL)
 
     def tick(self) -> None:
@@ -91,6 +104,10 @@ class MetricsWriter:
         except BonddError as exc:
             self._complain(f"metrics not updated: cannot read the kernel: {exc.message}")
             return
+        self.unsettled = any(
+            found is not None and not found.negotiated
+            for found in (lacp.verdict(bond) for bond in actual.bonds)
+        )
         delta = Counts(failovers=dict(self.failovers), drift_repairs=dict(self.repairs))
         self.failovers.clear()
         self.repairs.clear()

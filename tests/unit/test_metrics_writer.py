@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bondd import config
-from bondd.daemon.metrics import MAX_INTERVAL, MIN_INTERVAL, MetricsWriter
+from bondd.daemon.metrics import (
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+    SETTLE_INTERVAL,
+    SETTLE_WINDOW,
+    UNSETTLED_INTERVAL,
+    MetricsWriter,
+)
 from bondd.engine.counters import Counters, Counts
 from bondd.engine.serial import desired_from_json, desired_to_json
 from bondd.metrics.collect import Collector
@@ -34,6 +41,7 @@ class Reader:
     def __init__(self) -> None:
         self.reads = 0
         self.up = True
+        self.lacp = False  # an 802.3ad bond that has not negotiated
 
     def read(self) -> ActualState:
         self.reads += 1
@@ -42,7 +50,7 @@ class Reader:
             name="bond0",
             ifindex=2,
             ports=(port,),
-            options=BondOptions({"mode": "active-backup"}),
+            options=BondOptions({"mode": "802.3ad" if self.lacp else "active-backup"}),
             up=True,
             carrier=True,
         )
@@ -91,6 +99,26 @@ def test_nothing_changed_still_writes_once_a_minute(tmp_path: Path) -> None:
     assert w.due() <= clock.now
     w.tick()
     assert reader.reads == 2
+    settle(w)
+
+
+def test_an_lacp_bond_not_negotiated_is_looked_at_every_second_then_every_ten(
+    tmp_path: Path,
+) -> None:
+    w, reader, clock, _ = writer(tmp_path)
+    reader.lacp = True
+    w.tick()
+    clock.now += SETTLE_INTERVAL
+    w.tick()
+    assert reader.reads == 2
+    clock.now += SETTLE_WINDOW
+    w.tick()
+    clock.now += SETTLE_INTERVAL
+    w.tick()
+    assert reader.reads == 3  # past the window: every ten seconds
+    clock.now += UNSETTLED_INTERVAL
+    w.tick()
+    assert reader.reads == 4
     settle(w)
 
 
