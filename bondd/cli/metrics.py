@@ -3,7 +3,8 @@
 The same families the daemon writes for node_exporter's textfile collector
 (see bondd.metrics.view), computed from the kernel, the configuration and
 the state directory, so a cron job or a script can produce or check them
-without the daemon. Reads only; opens no port.
+without the daemon. Reads only (bonds and ports from one raw netlink dump,
+no root needed); opens no port.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sys
 from typing import Any
 
 from bondd import config
-from bondd.cli import context
+from bondd.cli import output
+from bondd.kernel.bondview import BondViewReader
 from bondd.metrics import view
 from bondd.metrics.collect import Collector
 
@@ -32,7 +34,12 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
     collector = Collector(dirs, bool(args.config_dirs), args.state_dir)
-    with context.kernel(args) as k:
-        actual = k.reader.read()
+    reader = BondViewReader()  # bonds and ports only: no pyroute2 import, no full read
+    try:
+        actual = reader.read()
+    except OSError as exc:
+        output.die(f"cannot read the kernel's links: {exc.strerror}", "it needs Linux rtnetlink")
+    finally:
+        reader.close()
     sys.stdout.write(view.text(collector.gather(actual)))
     return 0

@@ -36,6 +36,7 @@ from bondd.engine.transaction import (
     rollback_pending,
 )
 from bondd.errors import BonddError, ConfigError
+from bondd.kernel.bondview import BondViewReader
 from bondd.kernel.events import EventSocket, KernelEvent
 from bondd.kernel.sysfs import active_port
 from bondd.log import event
@@ -96,7 +97,7 @@ class Daemon:
         self.failovers: dict[str, tuple[float, int]] = {}  # bond -> last logged, folded
         self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
         self.metrics = MetricsWriter(
-            host.reader, Collector(dirs, explicit, host.store.dir, metrics_textfile), logger
+            BondViewReader(), Collector(dirs, explicit, host.store.dir, metrics_textfile), logger
         )
 
     # -- the loop ----------------------------------------------------------

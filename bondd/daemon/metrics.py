@@ -1,10 +1,12 @@
 """The daemon's metrics file: kept current, rate-limited, never in the loop's way.
 
-The loop tells the writer what it saw (`changed`, `failover`, `repaired`)
+It reads through bondd.kernel.bondview (bonds and ports only, one raw
+dump: milliseconds where the full reader takes most of a second at 64
+bonds). The loop tells the writer what it saw (`changed`, `failover`, `repaired`)
 and calls `tick` after each wake-up; `due` says when the writer wants the
 next tick. A burst of events collapses into one write; writes come at most
 every MIN_INTERVAL seconds and at least every MAX_INTERVAL. On the loop's
-thread the writer only reads the kernel (the loop owns the kernel); the
+thread the writer only reads the kernel, read-only, on a socket of its own; the
 state files, the configuration check, the counters and the atomic write of
 the textfile run on a thread of its own, so a slow disk never delays the
 loop or its watchdog. When that thread is still busy, the next snapshot
@@ -19,10 +21,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Protocol
 
 from bondd import lacp
 from bondd.engine.counters import Counts
-from bondd.engine.ports import Reader
 from bondd.errors import BonddError
 from bondd.log import event
 from bondd.metrics import view
@@ -42,10 +44,16 @@ SETTLE_WINDOW = 120.0
 UNSETTLED_INTERVAL = 10.0
 
 
+class BondReader(Protocol):
+    def read(self) -> ActualState: ...
+
+    def close(self) -> None: ...
+
+
 class MetricsWriter:
     def __init__(
         self,
-        reader: Reader,
+        reader: BondReader,
         collector: Collector,
         logger: logging.Logger,
         clock: Callable[[], float] = time.monotonic,
@@ -127,6 +135,7 @@ class MetricsWriter:
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.reader.close()
 
     # -- the writer thread ---------------------------------------------------
 

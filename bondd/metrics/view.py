@@ -186,7 +186,8 @@ def _kernel_bond(f: dict[str, Family], bond: BondState) -> None:
     name = bond.name
     if bond.mode in ACTIVE_PORT_MODES and bond.active_port:
         f["bondd_bond_active_port"].add(1, bond=name, port=bond.active_port)
-    for port in bond.ports:
+    ports = sorted(bond.ports, key=lambda p: p.name)
+    for port in ports:
         f["bondd_port_link_failures_total"].add(port.link_failures, bond=name, port=port.name)
     negotiation = lacp.verdict(bond)
     if negotiation is None:
@@ -194,7 +195,7 @@ def _kernel_bond(f: dict[str, Family], bond: BondState) -> None:
     f["bondd_lacp_negotiated"].add(negotiation.negotiated, bond=name)
     f["bondd_lacp_partner_silent"].add(_partner_silent(bond), bond=name)
     aggregator = bond.ad_info.aggregator if bond.ad_info else None
-    for port in bond.ports:
+    for port in ports:
         f["bondd_port_lacp_in_aggregator"].add(
             aggregator is not None and port.ad_aggregator_id == aggregator,
             bond=name,

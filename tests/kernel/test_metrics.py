@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from bondd.kernel.bondview import BondViewReader
+from bondd.metrics import view
+from bondd.metrics.collect import Collector
+from bondd.wiring import open_host
 from tests.kernel.daemon_harness import Daemon
 from tests.lab.guard import venv_command
 from tests.lab.netlab import HOST_ADDRESS, Lab, ip, lacp_negotiated, sysfs, wait_for
@@ -180,6 +184,17 @@ def test_a_bond_with_an_lacp_partner_is_negotiated_and_promtool_accepts_bondctl_
     assert got['node_bonding_active{master="bond0"}'] == 2
     assert got['bondd_port_lacp_in_aggregator{bond="bond0",port="p0"}'] == 1
     assert got['bondd_transactions_total{result="committed"}'] == 1
+
+    # The metrics' own fast read says what the full reader says.
+    collector = Collector([daemon.config_dir], True, daemon.state_dir)
+    fast = BondViewReader()
+    try:
+        with open_host(daemon.state_dir) as host:
+            assert view.text(collector.gather(fast.read())) == view.text(
+                collector.gather(host.reader.read())
+            )
+    finally:
+        fast.close()
 
     printed = subprocess.run(
         [

@@ -56,6 +56,9 @@ class Reader:
         )
         return ActualState(bonds=(bond,), links=(port,))
 
+    def close(self) -> None:
+        pass
+
 
 def writer(tmp_path: Path) -> tuple[MetricsWriter, Reader, Clock, Path]:
     conf = tmp_path / "conf"
