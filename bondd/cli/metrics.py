@@ -10,7 +10,9 @@ no root needed); opens no port.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from bondd import config
@@ -32,6 +34,14 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    state: Path = args.state_dir
+    if state.exists() and not os.access(state, os.R_OK | os.X_OK):
+        # Counters read as 0 would look like "no rollback ever": refuse instead.
+        output.die(
+            f"cannot read the state directory {state} (counters, ownership, drills)",
+            "run it as root, as the daemon does",
+            exit_code=77,
+        )
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
     collector = Collector(dirs, bool(args.config_dirs), args.state_dir)
     reader = BondViewReader()  # bonds and ports only: no pyroute2 import, no full read
