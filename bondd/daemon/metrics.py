@@ -109,8 +109,9 @@ class MetricsWriter:
         self.last = now
         try:
             actual = self.reader.read()
-        except BonddError as exc:
-            self._complain(f"metrics not updated: cannot read the kernel: {exc.message}")
+        except (BonddError, OSError) as exc:
+            why = exc.message if isinstance(exc, BonddError) else (exc.strerror or repr(exc))
+            self._complain(f"metrics not updated: cannot read the kernel: {why}")
             return
         self.unsettled = any(
             found is not None and not found.negotiated

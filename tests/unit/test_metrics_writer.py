@@ -173,6 +173,26 @@ def test_an_unwritable_directory_is_reported_once_and_the_loop_goes_on(
     assert sum("cannot write metrics" in r.getMessage() for r in caplog.records) == 1
 
 
+def test_a_kernel_read_that_fails_is_reported_and_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    w, _, clock, target = writer(tmp_path)
+
+    def broken() -> ActualState:
+        raise OSError(105, "No buffer space available")
+
+    w.reader.read = broken  # type: ignore[method-assign]
+    w.tick()
+    clock.now += MAX_INTERVAL
+    w.tick()
+    assert sum("cannot read the kernel" in r.getMessage() for r in caplog.records) == 1
+    del w.reader.read  # back to the class's
+    clock.now += MAX_INTERVAL
+    w.tick()
+    settle(w)
+    assert target.exists()
+
+
 def test_a_slow_disk_never_holds_the_loop(tmp_path: Path) -> None:
     w, reader, clock, target = writer(tmp_path)
     gate = threading.Event()
