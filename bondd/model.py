@@ -238,6 +238,7 @@ class Settings:
     apply_on_change: bool = True
     lacp_gate: bool = True
     probes: tuple[ProbeSpec, ...] = ()
+    metrics_textfile: str | None = None  # None: node_exporter's directory, when it exists
 
 
 @dataclass(frozen=True)

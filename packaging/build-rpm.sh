@@ -56,7 +56,7 @@ files=$(rpm -qpl "$rpm_file")
 for f in /usr/bin/bondctl /usr/sbin/bondd /usr/lib/systemd/system/bondd.service \
   /etc/modprobe.d/bondd.conf /etc/bondd.d /usr/share/bash-completion/completions/bondctl \
   /usr/share/man/man5/bondd.d.5.gz /usr/share/man/man8/bondctl.8.gz /usr/share/man/man8/bondd.8.gz \
-  /usr/share/doc/bondd/examples/10-bond0.yaml; do
+  /usr/share/doc/bondd/examples/10-bond0.yaml /usr/share/doc/bondd/examples/bondd-alerts.yml; do
   grep -qx "$f" <<<"$files" || need "missing $f"
 done
 requires=$(rpm -qp --requires "$rpm_file")

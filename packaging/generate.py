@@ -47,6 +47,17 @@ BONDD_DOC: Mapping[str, str] = {
     "probes": "What must still work after a change (a list). Each probe runs once"
     " before the change; one that fails then is reported, not used as a gate."
     " Without probes, each changed bond's gateway is pinged.",
+    "metrics": "Where the daemon writes its Prometheus metrics (a mapping, key below)."
+    " Without it, the daemon writes \\fI/var/lib/prometheus/node\\-exporter/bondd.prom\\fR"
+    " (node_exporter's textfile directory on Debian) when that directory exists, else"
+    " nothing; \\fBbondctl metrics\\fR prints the same text.",
+}
+METRICS_DOC: Mapping[str, str] = {
+    "textfile": "An absolute path ending in \\fI.prom\\fR, in the directory node_exporter's"
+    " \\fB\\-\\-collector.textfile.directory\\fR names. The file is replaced atomically,"
+    " at least once a minute and at most four times a second. Under the shipped unit"
+    " (ProtectSystem=strict) a directory other than the default needs a drop\\-in with"
+    " \\fBReadWritePaths=\\fR.",
 }
 PROBE_DOC: Mapping[str, str] = {
     "type": "ping, arp or tcp.",
@@ -199,6 +210,7 @@ def render_bondd_d() -> str:
     need(NETWORK_DOC, keys.NETWORK_KEYS, "network")
     need(BONDD_DOC, keys.BONDD_KEYS, "bondd")
     need(PROBE_DOC, keys.PROBE_KEYS, "probes")
+    need(METRICS_DOC, keys.METRICS_KEYS, "metrics")
     need(COMMON_DOC, keys.APPLIED_COMMON, "keys applied on bonds and vlans")
     need(BOND_DOC, keys.BOND_KEYS - keys.APPLIED_COMMON - keys.OTHERS_COMMON.keys(), "bonds")
     need(VLAN_DOC, keys.VLAN_KEYS - keys.APPLIED_COMMON - keys.OTHERS_COMMON.keys(), "vlans")
@@ -293,6 +305,9 @@ def render_bondd_d() -> str:
         ".PP",
         "Keys of a probe:",
         *key_list(PROBE_DOC, keys.PROBE_KEYS),
+        ".PP",
+        "Keys of \\fBmetrics\\fR:",
+        *key_list(METRICS_DOC, keys.METRICS_KEYS),
         ".SH KEYS LEFT TO OTHERS",
         "Accepted on ethernets, bonds and vlans, reported once as a note:",
         *others(keys.OTHERS_COMMON),
@@ -444,7 +459,7 @@ def render_bondctl() -> str:
         "Every transaction, whoever runs it (\\fBbondctl apply\\fR without a daemon, the"
         " daemon, a rollback), first starts a guard process and waits until it is armed;"
         " only then is anything written. The guard runs in a session of its own (where"
-        " systemd is PID 1, in a transient unit \\fIbondd\-guard\-TXN.service\\fR of its own)"
+        " systemd is PID 1, in a transient unit \\fIbondd\\-guard\\-TXN.service\\fR of its own)"
         " and is named in the pending record with the process running the transaction"
         " (PID, start time and boot id, so a reused PID is never taken for it).",
         ".PP",

@@ -17,7 +17,8 @@ fi
 # gcc and libc6-dev build the lab's xstate shim (tests/lab/xstate.c), without
 # which UML cannot run on hosts with AMX.
 APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
-  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify gcc libc6-dev)
+  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify gcc libc6-dev
+  prometheus prometheus-node-exporter)  # promtool and node_exporter for the metrics tests
 if [ "${1:-}" = --with-packaging ]; then
   APT_PACKAGES+=(dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all
     python3-setuptools python3-build python3-wheel lintian rpm rpmlint debootstrap git)
@@ -28,10 +29,31 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
+  # prometheus and prometheus-node-exporter start their services when
+  # installed; the tests only need the binaries, so no service may start
+  # on this machine: a policy-rc.d that refuses (exit 101) for the install.
+  policy=/usr/sbin/policy-rc.d
+  ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# bondd setup.sh: no service starts during this install\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"
+    ours=$policy
+    trap 'rm -f "$ours"' EXIT
+  fi
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
     --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$ours" ]; then
+    rm -f "$ours"
+    trap - EXIT
+  fi
 fi
+# Installed earlier without the policy (or by hand): make sure neither runs.
+for unit in prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    systemctl stop "$unit" && systemctl disable --quiet "$unit" || true
+  fi
+done
 
 # Debian's interpreter, so the lab runs what a Debian 12 server runs.
 PY=/usr/bin/python3

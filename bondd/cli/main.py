@@ -23,6 +23,7 @@ from bondd.cli import confirm as confirm_cmd
 from bondd.cli import doctor as doctor_cmd
 from bondd.cli import failover as failover_cmd
 from bondd.cli import lacp as lacp_cmd
+from bondd.cli import metrics as metrics_cmd
 from bondd.cli import output
 from bondd.cli import plan as plan_cmd
 from bondd.cli import show as show_cmd
@@ -41,6 +42,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     failover_cmd,
     lacp_cmd,
     doctor_cmd,
+    metrics_cmd,
 )
 
 

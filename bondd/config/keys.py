@@ -98,7 +98,8 @@ UNMANAGED_KINDS = frozenset(
     }
 )
 TOP_KEYS = frozenset({"network", "bondd"})
-BONDD_KEYS = frozenset({"apply-on-change", "lacp-gate", "probes"})
+BONDD_KEYS = frozenset({"apply-on-change", "lacp-gate", "probes", "metrics"})
+METRICS_KEYS = frozenset({"textfile"})
 PROBE_KEYS = frozenset({"type", "target", "via", "port", "timeout"})
 ADDRESS_OPTION_KEYS = frozenset({"lifetime", "label"})
 ROUTE_KEYS_APPLIED = frozenset(

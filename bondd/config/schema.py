@@ -794,7 +794,34 @@ class SchemaBuilder:
                 if probe is not None:
                     self.index.put(item.pos, "probe", str(len(probes)))
                     probes.append(probe)
-        return Settings(apply_on_change=apply_on_change, lacp_gate=lacp_gate, probes=tuple(probes))
+        textfile = self.metrics(e["metrics"].value) if "metrics" in e else None
+        return Settings(
+            apply_on_change=apply_on_change,
+            lacp_gate=lacp_gate,
+            probes=tuple(probes),
+            metrics_textfile=textfile,
+        )
+
+    def metrics(self, item: YNode) -> str | None:
+        node = self.mapping(item, "metrics")
+        if node is None:
+            return None
+        self.check_keys(node, keys.METRICS_KEYS, "metrics")
+        if "textfile" not in node.entries:
+            return None
+        value = node.entries["textfile"].value
+        path = self.string(value, "metrics textfile")
+        if path is None:
+            return None
+        if not path.startswith("/") or not path.endswith(".prom") or path.endswith("/.prom"):
+            self.r.error(
+                value.pos,
+                f"metrics textfile must be an absolute path ending in .prom, got {path!r}",
+                "node_exporter's textfile collector reads DIR/*.prom; write e.g."
+                " /var/lib/node_exporter/textfile/bondd.prom",
+            )
+            return None
+        return path
 
     def probe(self, item: YNode) -> ProbeSpec | None:
         node = self.mapping(item, "a probe")

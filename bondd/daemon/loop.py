@@ -22,6 +22,7 @@ from typing import Any
 
 from bondd import config
 from bondd.daemon import control
+from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watch import ConfigWatcher
 from bondd.deadman import guard_outlives_us
@@ -41,9 +42,11 @@ from bondd.engine.transaction import (
 from bondd.engine.window import ConfirmWindow
 from bondd.errors import BonddError, ConfigError
 from bondd.interrupt import rollback_on
+from bondd.kernel.bondview import BondViewReader
 from bondd.kernel.events import EventSocket, KernelEvent
 from bondd.kernel.sysfs import active_port
 from bondd.log import event
+from bondd.metrics.collect import Collector
 from bondd.model import ActualState
 from bondd.plan.planner import Plan, plan
 from bondd.plan.target import Targets
@@ -83,6 +86,7 @@ class Daemon:
         logger: logging.Logger,
         notifier: Notifier,
         socket_group: str | None = None,
+        metrics_textfile: Path | None = None,
     ) -> None:
         self.host = host
         self.dirs = dirs
@@ -104,6 +108,9 @@ class Daemon:
         self.problem = ""
         self.failovers: dict[str, tuple[float, int]] = {}  # bond -> last logged, folded
         self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
+        self.metrics = MetricsWriter(
+            BondViewReader(), Collector(dirs, explicit, host.store.dir, metrics_textfile), logger
+        )
 
     # -- the loop ----------------------------------------------------------
 
@@ -129,9 +136,10 @@ class Daemon:
             self.arm_watchdog()
             self.timers["resync"] = time.monotonic() + RESYNC_INTERVAL
             while not self.stopping:
-                timeout = max(0.0, min(self.timers.values(), default=60.0) - time.monotonic())
-                for key, _ in selector.select(timeout):
+                due = min([*self.timers.values(), self.metrics.due()])
+                for key, _ in selector.select(max(0.0, due - time.monotonic())):
                     self.stats[f"wake:{key.data}"] += 1
+                    self.metrics.changed()
                     with self.routine(f"wake:{key.data}"):
                         if key.data == "netlink":
                             self.on_kernel_events(*events.read())
@@ -144,10 +152,12 @@ class Daemon:
                             self.timers["config"] = time.monotonic() + DEBOUNCE
                 with self.routine("timers"):
                     self.run_timers()
+                self.metrics.tick()
                 self.notify.status(self.status_line())
             self.leave_nothing_unguarded()
         finally:
             self.notify.stopping()
+            self.metrics.close()
             watcher.stop()
             server.close()
             events.close()
@@ -448,6 +458,7 @@ class Daemon:
             self.failed_repair(exc.message)
             return
         bonds = ",".join(sorted(the_plan.disruption()))
+        self.metrics.repaired(the_plan.disruption())
         event(
             self.log,
             "drift_repaired",
@@ -540,6 +551,7 @@ class Daemon:
                         bond=bond,
                         port=port,
                     )
+        self.metrics.changed()
 
     def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
         wanted = lost
@@ -571,6 +583,7 @@ class Daemon:
     def log_failover(self, bond: str) -> None:
         # A flapping cable fails over many times a second: log at most one a
         # second per bond, with how many were folded into it.
+        self.metrics.failover(bond)
         now = time.monotonic()
         last, folded = self.failovers.get(bond, (0.0, 0))
         if now - last < FAILOVER_LOG_INTERVAL:

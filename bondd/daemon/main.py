@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GROUP",
         help="let GROUP open the control socket for status (changes stay root's)",
     )
+    parser.add_argument(
+        "--metrics-textfile",
+        type=Path,
+        metavar="PATH",
+        help="write Prometheus metrics to PATH unless the configuration names a file"
+        " (bondd: {metrics: {textfile: ...}}); default"
+        " /var/lib/prometheus/node-exporter/bondd.prom when that directory exists",
+    )
     parser.add_argument("--debug", action="store_true")
     return parser
 
@@ -80,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 logger=logger,
                 notifier=notifier,
                 socket_group=args.socket_group,
+                metrics_textfile=args.metrics_textfile,
             )
             return daemon.run()
     except BonddError as exc:

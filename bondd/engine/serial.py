@@ -149,6 +149,7 @@ def desired_to_json(state: DesiredState) -> dict[str, Any]:
                 }
                 for p in state.settings.probes
             ],
+            "metrics_textfile": state.settings.metrics_textfile,
         },
         "sources": list(state.sources),
     }
@@ -171,6 +172,7 @@ def desired_from_json(data: dict[str, Any]) -> DesiredState:
                 )
                 for p in settings.get("probes", ())
             ),
+            metrics_textfile=settings.get("metrics_textfile"),
         ),
         sources=tuple(data.get("sources", ())),
     )

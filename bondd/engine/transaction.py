@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bondd.engine.converge import run_plan
+from bondd.engine.counters import count_transaction
 from bondd.engine.executor import execute_or_raise
 from bondd.engine.gates import (
     GateResult,
@@ -246,6 +247,7 @@ def commit(host: Host, pending: Pending) -> None:
     host.store.save_committed(pending.proposal_hash, pending.proposal)
     host.store.save_ownership(pending.ownership_after)
     host.store.drop_pending()
+    count_transaction(host.store.dir, "committed", host.wall())
 
 
 def confirm(host: Host, txn: str | None = None) -> Pending | None:
@@ -288,11 +290,13 @@ def rollback(
         execute_or_raise(undo.ops, host.writer)
         _, differences = verify(undo.targets, host.reader, host.clock)
     except BonddError as exc:
+        count_transaction(host.store.dir, "failed", host.wall())
         raise RollbackError(
             f"rollback of {pending.txn} failed: {exc.message}",
             "the pending record is kept; run `bondctl rollback` again",
         ) from exc
     if differences:
+        count_transaction(host.store.dir, "failed", host.wall())
         raise RollbackError(
             f"rollback of {pending.txn} did not restore the snapshot: "
             + "; ".join(d.describe() for d in differences),
@@ -302,6 +306,7 @@ def rollback(
     host.store.save_ownership(pending.ownership_before)
     host.store.reject(pending.proposal_hash, reason)
     host.store.drop_pending()
+    count_transaction(host.store.dir, "rolled_back", host.wall())
     if timings is not None:
         timings["rollback"] = host.clock.monotonic() - started
 
@@ -377,6 +382,7 @@ def recover(host: Host) -> str | None:
         host.store.save_ownership(pending.ownership_before)
         host.store.reject(pending.proposal_hash, "the host rebooted during the transaction")
         host.store.drop_pending()
+        count_transaction(host.store.dir, "rolled_back", host.wall())
         return f"transaction {pending.txn} was interrupted by a reboot: proposal rejected"
     if pending.phase in (Phase.APPLYING, Phase.ROLLING_BACK):
         # Its process held the lock; we have it, so that process is gone.

@@ -69,6 +69,10 @@ class Daemon:
         sock.setblocking(False)
         return sock
 
+    @property
+    def metrics_textfile(self) -> Path:
+        return self.tmp / "bondd.prom"
+
     def start(self, *extra: str, watchdog_usec: int = 1_000_000) -> None:
         env = dict(
             os.environ,
@@ -77,6 +81,9 @@ class Daemon:
             BONDD_JOURNAL_SOCKET=str(self.tmp / "journal.sock"),
         )
         env.pop("WATCHDOG_PID", None)
+        # Never the host's node_exporter directory: each test its own metrics file.
+        if "--metrics-textfile" not in extra:
+            extra = ("--metrics-textfile", str(self.metrics_textfile), *extra)
         self.proc = subprocess.Popen(
             [
                 BONDD,

@@ -56,6 +56,8 @@ SERVICE_CHECKS = {
     "bondctl-status": "bondctl status works with Debian's pyroute2",
     "bondctl-plan-converged": "bondctl plan --detailed-exitcode finds nothing to do",
     "completion-bond-names": "bash completion offers the live bond for bondctl status",
+    "metrics-textfile": "the service writes bondd.prom into node_exporter's directory",
+    "metrics-mode-644": "bondd.prom is readable by node_exporter's user despite UMask=0077",
     "reload-needed": "a change behind a symlink is not picked up without a reload",
     "reload-command": "systemctl reload bondd succeeds",
     "reload-applies": "systemctl reload bondd applies the changed file",

@@ -7,6 +7,9 @@
 deb=$(ls /lab/bondd_*_all.deb | grep -v systest | head -n1)
 measure pyroute2 "$(dpkg-query -W -f='${Version}' python3-pyroute2)"
 
+# node_exporter's textfile directory, as Debian's prometheus-node-exporter makes it.
+mkdir -p /var/lib/prometheus/node-exporter
+
 # --- install: dpkg -i starts bondd; Type=notify makes dpkg wait for READY=1
 t0=$(uptime_s)
 check dpkg-install dpkg -i "$deb"
@@ -53,6 +56,9 @@ bondctl status > /tmp/status.txt 2>&1; status_rc=$?
 cat /tmp/status.txt
 check bondctl-status [ "$status_rc" = 0 ] && grep -q 'bond0 *active-backup' /tmp/status.txt
 check bondctl-plan-converged bondctl plan --detailed-exitcode
+prom=/var/lib/prometheus/node-exporter/bondd.prom
+check metrics-textfile wait_for 10 grep -q '^bondd_bond_up{bond="bond0"} 1$' "$prom"
+check metrics-mode-644 [ "$(stat -c %a "$prom")" = 644 ]
 check completion-bond-names bash -c '. /usr/share/bash-completion/bash_completion
   . /usr/share/bash-completion/completions/bondctl
   COMP_WORDS=(bondctl status ""); COMP_CWORD=2; COMP_LINE="bondctl status "; COMP_POINT=15
