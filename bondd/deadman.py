@@ -94,29 +94,38 @@ class GuardStarter:
         run = shutil.which(SYSTEMD_RUN) if systemd else None
         if run:
             unit = f"bondd-guard-{txn}"
-            done = subprocess.run(
-                [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv],
+            try:
+                done = subprocess.run(
+                    [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                    timeout=ARM_TIMEOUT / 2,
+                    cwd="/",
+                    env=guard_env(),
+                )
+                if done.returncode == 0:
+                    return
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            # No way to systemd (a rescue shell, a container): a detached process.
+        try:
+            child = subprocess.Popen(
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                check=False,
-                timeout=ARM_TIMEOUT,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
                 cwd="/",
                 env=guard_env(),
             )
-            if done.returncode == 0:
-                return
-            # No D-Bus to systemd (a rescue shell, a container): a detached process.
-        child = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-            cwd="/",
-            env=guard_env(),
-        )
+        except OSError as exc:
+            raise GuardError(
+                f"cannot start the dead-man timer (guard process): {exc.strerror};"
+                " nothing was changed"
+            ) from exc
         self.children.append(child)
 
     def armed(self, txn: str, timeout: float = ARM_TIMEOUT) -> Holder:
