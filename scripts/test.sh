@@ -31,6 +31,10 @@ unit() {
   return "$rc"
 }
 stage unit unit
+# The hostile-file corpus again on Debian 12's python3-yaml 6.0 (the .deb's):
+# the unit stage ran it on PyPI's PyYAML. Seconds.
+stage hostile-debian-yaml .venv-debian/bin/pytest -q -m unit tests/unit/test_hostile_files.py \
+  --junitxml="$results/hostile-debian-yaml.xml"
 # The kernel tier twice, in two lab kernels side by side (the machine has two
 # cores and the tests mostly wait on the network): once on PyPI's pyroute2,
 # once on Debian 12's python3-pyroute2 0.7.2, which the .deb runs with.
