@@ -32,7 +32,7 @@ class Span:
 
 PROBE_TIMEOUT = Span("probe timeout", 0.1, 300.0)
 CONFIRM_TIMEOUT = Span("confirm timeout", 1.0, 86_400.0, zero_means="no confirm window")
-HOLD = Span("hold", 1.0, 3_600.0)
+HOLD = Span("hold", 0.1, 3_600.0)
 
 # The longest the loop may be inside one piece of work (a transaction with its
 # probes and LACP gate) and still count as making progress for the watchdog.

@@ -26,6 +26,7 @@ from typing import Any
 
 from bondd import config
 from bondd.cli import context, output, remote
+from bondd.config import staging
 from bondd.daemon.control import daemon_running
 from bondd.engine.converge import make_plan
 from bondd.engine.pending import StagedFile
@@ -85,13 +86,13 @@ def proposal(args: argparse.Namespace) -> Proposal:
             data = source.read_bytes()
         except OSError as exc:
             output.die(f"cannot read {source}: {exc.strerror}", exit_code=66)
+        staging.check_name(source.name)
         target = dirs[0] / source.name
         staged[target] = data
-        old = target.read_text() if target.exists() else None
+        old = staging.installed_text(target)
         files.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
-    desired = config.load_desired(dirs, explicit=bool(args.config_dirs), staged=staged)
-    found = config.check(dirs, explicit=bool(args.config_dirs), staged=staged).files
-    return Proposal(desired, config.content_hash(found, staged), tuple(files))
+    checked = config.load_checked(dirs, explicit=bool(args.config_dirs), staged=staged)
+    return Proposal(checked.state, checked.digest, tuple(files))
 
 
 def run(args: argparse.Namespace) -> int:

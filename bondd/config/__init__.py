@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bondd.config.loader import DEFAULT_DIRS, load, parse_text, unread_reason
+from bondd.config.loader import DEFAULT_DIRS, load, parse_text
 from bondd.config.nodes import YNode
 from bondd.config.schema import Reporter, SchemaBuilder
 from bondd.config.validate import validate
@@ -29,7 +29,6 @@ __all__ = [
     "content_hash",
     "load_checked",
     "load_desired",
-    "unread_reason",
 ]
 
 

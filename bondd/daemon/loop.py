@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bondd import config
+from bondd.config import staging
 from bondd.daemon import control
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watch import ConfigWatcher
@@ -92,6 +93,7 @@ class Daemon:
         self.reported: set[str] = set()
         self.failovers: dict[str, tuple[float, int]] = {}  # bond -> last logged, folded
         self.stats: Counter[str] = Counter()  # wake-ups and passes, for status and tuning
+        self.server: control.ControlServer | None = None
 
     # -- the loop ----------------------------------------------------------
 
@@ -107,7 +109,8 @@ class Daemon:
         watcher = ConfigWatcher(self.dirs, wake_w)
         watcher.start()
         selector.register(events.sock, selectors.EVENT_READ, "netlink")
-        selector.register(server.sock, selectors.EVENT_READ, "control")
+        self.server = server
+        server.watch(selector, "control")  # its connections too, each non-blocking
         selector.register(sig_r, selectors.EVENT_READ, "signal")
         selector.register(wake_r, selectors.EVENT_READ, "config")
         try:
@@ -161,6 +164,8 @@ class Daemon:
                 self.arm_watchdog()
             elif name == "confirm":
                 self.confirm_deadline()
+            elif name == "control" and self.server is not None:
+                self.on_control(self.server)  # a client's request deadline
             elif name.startswith("hold:"):
                 self.holds.pop(name[5:], None)
                 event(
@@ -204,7 +209,7 @@ class Daemon:
             self.proposal_note = f"configuration unreadable: {exc.message}"
             event(self.log, "proposal_invalid", self.proposal_note, level=logging.ERROR)
             return
-        digest = config.content_hash(result.files)
+        digest = result.digest  # of the bytes checked, not a second read
         committed = self.host.store.committed()
         if committed is not None and committed[0] == digest:
             self.proposal_note = ""
@@ -443,26 +448,27 @@ class Daemon:
     # -- control socket ----------------------------------------------------
 
     def on_control(self, server: control.ControlServer) -> None:
-        accepted = server.accept()
-        if accepted is None:
-            return
-        conn, uid, req = accepted
-        cmd = str(req.get("cmd", ""))
-        if cmd in control.CHANGING and uid != 0:
-            control.reply(conn, {"ok": False, "error": f"`{cmd}` needs root", "exit_code": 77})
-            event(self.log, "refused", f"refused `{cmd}` from uid {uid}", level=logging.WARNING)
-            return
+        # Requests arrive checked (control.poll): malformed, oversized, late or
+        # not root's to make were answered there.
+        for conn, _uid, req in server.poll():
+            self.answer(conn, req)
+        for refusal in server.refusals:
+            event(self.log, "refused", refusal, level=logging.WARNING)
+        server.refusals.clear()
+        due = server.next_deadline()
+        if due is not None:
+            self.timers["control"] = due
+        else:
+            self.timers.pop("control", None)
+
+    def answer(self, conn: Any, req: control.Request) -> None:
         try:
-            answer = self.handle(cmd, req)
+            answer = self.handle(req.cmd, req.fields)
         except BonddError as exc:
-            answer = {
-                "ok": False,
-                "error": exc.message,
-                "hint": exc.hint,
-                "exit_code": exc.exit_code,
-            }
-            if isinstance(exc, ConfigError):
-                answer["diagnostics"] = [d.format() for d in exc.diagnostics]
+            answer = error_answer(exc)
+        except Exception as exc:  # every request gets an answer; the loop goes on
+            event(self.log, "request_failed", f"`{req.cmd}` failed: {exc!r}", level=logging.ERROR)
+            answer = {"ok": False, "error": f"`{req.cmd}` failed: {exc!r}"[:300], "exit_code": 70}
         control.reply(conn, answer)
 
     def handle(self, cmd: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -535,20 +541,18 @@ class Daemon:
         return {"ok": False, "error": f"unknown command {cmd!r}", "exit_code": 64}
 
     def handle_apply(self, req: dict[str, Any]) -> dict[str, Any]:
+        # `req` was checked by control.requests: names the loader reads, sizes, the span.
         staged: dict[Path, bytes] = {}
         files = []
-        for item in req.get("files", []):
-            target = self.dirs[0] / Path(str(item["name"])).name
-            data = str(item["content"]).encode()
+        for name, content in req["files"]:
+            target = self.dirs[0] / name
+            data = content.encode("utf-8", "replace")
             staged[target] = data
-            old = target.read_text() if target.exists() else None
+            old = staging.installed_text(target)
             files.append(StagedFile(str(target), data.decode(), old))
-        desired = config.load_desired(self.dirs, explicit=self.explicit, staged=staged)
-        found = config.check(self.dirs, explicit=self.explicit, staged=staged).files
-        proposal = Proposal(desired, config.content_hash(found, staged), tuple(files))
-        result = self.transaction(
-            proposal, float(req.get("confirm_timeout", 0)), bool(req.get("probes", True))
-        )
+        checked = config.load_checked(self.dirs, explicit=self.explicit, staged=staged)
+        proposal = Proposal(checked.state, checked.digest, tuple(files))
+        result = self.transaction(proposal, req["confirm_timeout"], req["probes"])
         return {"ok": True, **result_json(result), "proposal": proposal.hash}
 
     def txn_state(self, txn: str, proposal: str) -> dict[str, Any]:
@@ -576,6 +580,18 @@ class Daemon:
         if self.proposal_note:
             line += f"; {self.proposal_note}"
         return line[:200]
+
+
+def error_answer(exc: BonddError) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "ok": False,
+        "error": exc.message,
+        "hint": exc.hint,
+        "exit_code": exc.exit_code,
+    }
+    if isinstance(exc, ConfigError):
+        answer["diagnostics"] = [d.format() for d in exc.diagnostics]
+    return answer
 
 
 def without_bonds(the_plan: Plan, held: set[str]) -> Plan:
