@@ -23,6 +23,7 @@ from bondd.model import DesiredState
 DEFAULT_STATE_DIR = Path("/var/lib/bondd")
 DEFAULT_RUN_DIR = Path("/run/bondd")
 EX_NOPERM = 77
+GUARD_STARTUP = 0.3  # a guard that fails to import or parse its arguments dies within this
 
 
 def desired(args: argparse.Namespace) -> DesiredState:
@@ -58,8 +59,12 @@ def start_guard(args: argparse.Namespace, txn: str) -> int:
     It runs in a session of its own, so neither the end of the admin's SSH
     session (SIGHUP) nor a killed `bondctl` stops it.
     """
+    # Isolated (-I: no PYTHONPATH, no user site, no cwd on sys.path), from /,
+    # with a minimal environment: root must import only the installed bondd,
+    # never a `bondd/` planted in the admin's working directory.
     argv = [
         sys.executable,
+        "-I",
         "-m",
         "bondd.cli.guard",
         "--state-dir",
@@ -67,14 +72,32 @@ def start_guard(args: argparse.Namespace, txn: str) -> int:
         "--txn",
         txn,
     ]
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+            cwd="/",
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+        )
+    except OSError as exc:
+        die(
+            f"cannot start the rollback guard: {exc.strerror or exc}",
+            "the change is still pending; run `bondctl rollback` or `bondctl confirm`",
+        )
+    try:
+        code = proc.wait(GUARD_STARTUP)
+    except subprocess.TimeoutExpired:
+        return proc.pid  # running, as it should
+    if code != 0:
+        print(
+            f"bondctl: warning: the rollback guard exited at once (status {code});"
+            " the confirm window is only held by this bondctl",
+            file=sys.stderr,
+        )
     return proc.pid
 
 

@@ -13,35 +13,25 @@ from pathlib import Path
 
 from bondd.config import limits
 from bondd.config.loader import unread_reason
-from bondd.errors import ConfigError
-from bondd.model import Diagnostic, Severity, SourcePos
+from bondd.errors import StagingError
 
 
 def check_name(name: str) -> None:
-    """ConfigError unless the loader would read a file of this name."""
+    """StagingError unless the loader would read a file of this name."""
     if reason := unread_reason(name):
-        raise ConfigError(
-            (
-                Diagnostic(
-                    Severity.ERROR,
-                    f"will not install {name!r}: {reason}",
-                    None,
-                    "rename it to NAME.yaml",
-                ),
-            )
-        )
+        raise StagingError(f"will not install {name!r}: {reason}", "rename it to NAME.yaml")
 
 
 def installed_text(target: Path) -> str | None:
-    """The text of the file `target` would replace (None: there is none), or ConfigError."""
+    """The text of the file `target` would replace (None: there is none), or StagingError."""
     if not target.exists() and not target.is_symlink():
         return None
     try:
-        data = limits.read_bounded(target)
-        return data.decode("utf-8")
+        return limits.read_bounded(target).decode("utf-8")
     except limits.FileRefusedError as exc:
-        message, hint = exc.message, exc.hint
+        raise StagingError(f"{target}: {exc.message}", exc.hint) from None
     except UnicodeDecodeError:
-        message = "the installed file is not UTF-8, so it could not be restored on rollback"
-        hint = "fix or remove it first"
-    raise ConfigError((Diagnostic(Severity.ERROR, message, SourcePos(str(target), 1, 1), hint),))
+        raise StagingError(
+            f"{target} is not UTF-8, so it could not be restored on rollback",
+            "fix or remove it first",
+        ) from None

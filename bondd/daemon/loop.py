@@ -478,6 +478,8 @@ class Daemon:
                 "ok": True,
                 "stats": dict(self.stats),
                 "status": self.status_line(),
+                "config_dirs": [str(d) for d in self.dirs],
+                "state_dir": str(self.host.store.dir),
                 "degraded": self.degraded,
                 "holds": {b: round(t - time.monotonic(), 1) for b, t in self.holds.items()},
                 "pending": None
@@ -568,9 +570,11 @@ class Daemon:
     def status_line(self) -> str:
         pending = self.host.store.pending()
         if pending is not None and pending.phase is Phase.WAITING:
-            return "waiting for confirmation until " + time.strftime(
-                "%H:%M:%S", time.localtime(pending.deadline)
-            )
+            try:
+                until = time.strftime("%H:%M:%S", time.localtime(pending.deadline))
+            except (OverflowError, OSError, ValueError):  # a record from before spans had bounds
+                until = "an unreadable deadline"
+            return "waiting for confirmation until " + until
         if self.degraded:
             return f"degraded: {self.degraded}"[:200]
         bonds = len(self.managed.bonds)

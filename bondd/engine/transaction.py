@@ -95,11 +95,23 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+UNKNOWN_BOOT = "unknown"
+
+
 def read_boot_id() -> str:
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or UNKNOWN_BOOT
     except OSError:
-        return "unknown"
+        return UNKNOWN_BOOT
+
+
+def rebooted(recorded: str, now: str) -> bool:
+    """Proven to be another boot: both ids known and different.
+
+    An unreadable id proves nothing, so it fails closed: the record is taken
+    as this boot's and rolled back, never dropped as if a reboot had undone it.
+    """
+    return UNKNOWN_BOOT not in (recorded, now) and recorded != now
 
 
 def begin(
@@ -285,7 +297,7 @@ def rollback_pending(
         pending = host.store.pending()
         if pending is None or (txn is not None and pending.txn != txn):
             return None
-        if pending.boot_id != host.boot_id:
+        if rebooted(pending.boot_id, host.boot_id):
             recover(host)  # after a reboot there is nothing to undo: the proposal is dropped
             return pending
         if only_if_due and (pending.phase is not Phase.WAITING or host.wall() < pending.deadline):
@@ -309,7 +321,7 @@ def recover(host: Host) -> str | None:
     pending = host.store.pending()
     if pending is None:
         return None
-    if pending.boot_id != host.boot_id:
+    if rebooted(pending.boot_id, host.boot_id):
         # The kernel state it changed is gone with the reboot: drop the proposal.
         _restore(pending.staged)
         host.store.save_ownership(pending.ownership_before)
