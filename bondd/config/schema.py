@@ -133,6 +133,16 @@ def ifname_problem(name: str) -> str | None:
     return None
 
 
+def _unicast(text: str) -> bool:
+    address = ipaddress.ip_address(text)
+    return not (
+        address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+        or (address.version == 4 and text == "255.255.255.255")
+    )
+
+
 class SchemaBuilder:
     """One pass over the merged tree; `build()` returns the state and the index."""
 
@@ -840,6 +850,13 @@ class SchemaBuilder:
             self.r.error(node.pos, "a probe has no `target`", "add target: <IP address>")
         else:
             target = self.address(e["target"].value, "probe target", zone_ok=True)
+            if target is not None and not _unicast(target):
+                self.r.error(
+                    e["target"].value.pos,
+                    f"probe target {target} is not a unicast address",
+                    "probe a host: a gateway or a server's address",
+                )
+                target = None
         if kind is ProbeType.ARP and target and ":" in target:
             self.r.error(
                 e["target"].value.pos,

@@ -15,6 +15,7 @@ import contextlib
 import grp
 import json
 import os
+import pwd
 import selectors
 import socket
 import struct
@@ -35,8 +36,25 @@ MAX_CLIENTS = 16
 
 
 def peer_uid(conn: socket.socket) -> int:
+    return peer_ids(conn)[0]
+
+
+def peer_ids(conn: socket.socket) -> tuple[int, int]:
+    """The connecting process's uid and gid, from the kernel (SO_PEERCRED)."""
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", creds)[1])
+    _pid, uid, gid = struct.unpack("3i", creds)
+    return int(uid), int(gid)
+
+
+def in_group(uid: int, gid: int, group: int) -> bool:
+    """Whether the peer is root or a member of `group` (primary or supplementary)."""
+    if uid == 0 or gid == group:
+        return True
+    try:
+        name = pwd.getpwuid(uid).pw_name
+        return group in os.getgrouplist(name, gid)
+    except (KeyError, OSError):
+        return False
 
 
 @dataclass
@@ -55,19 +73,17 @@ class ControlServer:
         self.path.unlink(missing_ok=True)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(str(self.path))
-        if gid is not None:
-            os.chown(self.path, 0, gid)
-            os.chmod(self.path, 0o660)
-            # The group must be able to reach the socket through its directory.
-            os.chmod(run_dir, 0o755)
-        else:
-            os.chmod(self.path, 0o600)
+        # With a status group the socket is open to every local user and the
+        # daemon checks the peer's groups itself: chown to the group would need
+        # CAP_CHOWN, which the shipped unit does not grant. Without one, root only.
+        os.chmod(self.path, 0o666 if gid is not None else 0o600)
+        self.group = gid
         self.sock.listen(16)
         self.sock.setblocking(False)
         self.clients: dict[int, _Client] = {}
+        self.refusals: list[str] = []  # peers refused, for the log
         self.selector: selectors.BaseSelector | None = None
         self.tag: object = None
-        self.refusals: list[str] = []  # requests refused for want of root, for the log
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -118,9 +134,13 @@ class ControlServer:
                 reply(conn, {"ok": False, "error": "too many clients; try again", "exit_code": 75})
                 continue
             try:
-                uid = peer_uid(conn)
+                uid, peer_gid = peer_ids(conn)
             except OSError:
                 conn.close()
+                continue
+            if self.group is not None and not in_group(uid, peer_gid, self.group):
+                reply(conn, {"ok": False, "error": "not in the status group", "exit_code": 77})
+                self.refusals.append(f"refused uid {uid}: not in the status group")
                 continue
             self.clients[conn.fileno()] = _Client(conn, uid, now + REQUEST_DEADLINE)
             if self.selector is not None:

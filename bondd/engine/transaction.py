@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,10 +100,19 @@ UNKNOWN_BOOT = "unknown"
 
 
 def read_boot_id() -> str:
+    """This boot's id as /proc shows it (with dashes), or UNKNOWN_BOOT.
+
+    Under the shipped unit /proc/sys is hidden (ProcSubset=pid) and systemd
+    passes the id as BONDD_BOOT_ID (`%b`, without dashes).
+    """
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or UNKNOWN_BOOT
     except OSError:
-        return UNKNOWN_BOOT
+        pass
+    given = os.environ.get("BONDD_BOOT_ID", "").strip().lower()
+    if re.fullmatch(r"[0-9a-f]{32}", given):
+        return "-".join((given[:8], given[8:12], given[12:16], given[16:20], given[20:]))
+    return UNKNOWN_BOOT
 
 
 def rebooted(recorded: str, now: str) -> bool:

@@ -118,3 +118,20 @@ def test_every_hostile_request_gets_an_error_reply_over_the_socket(tmp_path: Pat
             sock.close()
     finally:
         server.close()
+
+
+def test_the_status_group_is_checked_from_the_peers_credentials(tmp_path: Path) -> None:
+    assert control.in_group(0, 0, 4242)  # root always
+    assert control.in_group(65534, 65534, 65534)  # primary group
+    assert not control.in_group(65534, 65534, 0)  # nobody is not in group root
+    # With a group the socket file is open to all (no chown, no CAP_CHOWN needed) ...
+    server = control.ControlServer(tmp_path, "root")
+    try:
+        assert server.path.stat().st_mode & 0o777 == 0o666
+        sock = _connect(server.path)  # ... and the test runs as root: admitted
+        sock.sendall(b'{"cmd": "status"}\n')
+        time.sleep(0.05)
+        [(_conn, uid, req)] = server.poll()
+        assert uid == 0 and req.cmd == "status"
+    finally:
+        server.close()
