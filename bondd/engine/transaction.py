@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bondd import atomic
 from bondd.engine.converge import run_plan
 from bondd.engine.executor import execute_or_raise
 from bondd.engine.gates import (
@@ -358,15 +359,12 @@ def _restore(staged: tuple[StagedFile, ...]) -> None:
         path = Path(item.path)
         if item.old is None:
             path.unlink(missing_ok=True)
+            atomic.sync_directory(path.parent)
         else:
             _write_file(path, item.old)
 
 
 def _write_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.bondd-tmp")
-    with tmp.open("w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # O_EXCL/O_NOFOLLOW temp file, fsync, rename, directory fsync; config is 0644 like netplan's.
+    atomic.write_bytes(path, text.encode(), 0o644)
