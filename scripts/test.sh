@@ -32,8 +32,9 @@ unit() {
 }
 stage unit unit
 # The hostile-file corpus again on Debian 12's python3-yaml 6.0 (the .deb's):
-# the unit stage ran it on PyPI's PyYAML. Seconds.
+# the unit stage ran them on PyPI's PyYAML. About ten seconds.
 stage hostile-debian-yaml .venv-debian/bin/pytest -q -m unit tests/unit/test_hostile_files.py \
+  tests/unit/test_control_requests.py \
   --junitxml="$results/hostile-debian-yaml.xml"
 # The kernel tier twice, in two lab kernels side by side (the machine has two
 # cores and the tests mostly wait on the network): once on PyPI's pyroute2,
