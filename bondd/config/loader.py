@@ -315,6 +315,7 @@ def load(
     # new file's hash.
     digest = hashlib.sha256()
     budget = limits.MAX_TOTAL_BYTES
+    budget_nodes = limits.MAX_TOTAL_NODES
     if len(files) > limits.MAX_FILES:
         diagnostics.append(_too_many(files))
         files = files[: limits.MAX_FILES]
@@ -325,7 +326,9 @@ def load(
         if refused is not None:
             diagnostics.append(refused)
             continue
-        node, found = read_file(path, data)
+        with limits.node_budget(budget_nodes):  # shared by every file of the load
+            node, found = read_file(path, data)
+            budget_nodes = limits.nodes_left()
         diagnostics.extend(found)
         if node is None or any(d.severity is Severity.ERROR for d in found):
             continue

@@ -144,6 +144,20 @@ def _total_too_big(directory: Path) -> None:
                 handle.write(f"  # comment {i:08d}\n")
 
 
+def _many_values(directory: Path) -> None:
+    # Each file within the per-file node limit, all of them far over the total.
+    for n in range(20):
+        (directory / f"{n:02d}.yaml").write_text(
+            f"network:\n  renderer{n}: [" + "1," * 99_990 + "1]\n"
+        )
+
+
+def _many_big_files(directory: Path) -> None:
+    # Each file over the per-file node limit: refused ones must spend the budget too.
+    for n in range(20):
+        (directory / f"{n:02d}.yaml").write_text("network: [" + "1," * 199_990 + "1]\n")
+
+
 def _special_files(kind: str) -> Callable[[Path], None]:
     def make(directory: Path) -> None:
         (directory / "00-ok.yaml").write_text(bond())
@@ -165,6 +179,8 @@ def _special_files(kind: str) -> Callable[[Path], None]:
 GENERATED: dict[str, Callable[[Path], None]] = {
     "file-over-size-limit": _big_file,
     "total-over-size-limit": _total_too_big,
+    "total-over-node-limit": _many_values,
+    "many-files-over-node-limit": _many_big_files,
     "fifo-named-yaml": _special_files("fifo"),
     "directory-named-yaml": _special_files("dir"),
     "dangling-link": _special_files("dangling"),
