@@ -338,3 +338,25 @@ def test_hostile_requests_get_errors_and_a_trickling_client_does_not_stall_other
     assert converged()
     assert daemon.proc.poll() is None
     assert request(daemon.run_dir, {"cmd": "status"})["ok"] is True
+
+
+def test_apply_with_other_directories_than_the_running_daemons_is_refused(
+    lab: Lab, daemon: Daemon, tmp_path: Path
+) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30, interval=POLL)
+    other = tmp_path / "other"
+    other.mkdir()
+    new = tmp_path / "10-bond.yaml"
+    new.write_text(bond_yaml(miimon=300))
+    command = [BONDCTL, "--config-dir", str(other), "--run-dir", str(daemon.run_dir)]
+    run = subprocess.run(
+        [*command, "apply", "--yes", str(new)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 64, run.stderr
+    assert "applies with its own directories" in run.stderr
+    assert list(other.iterdir()) == [] and converged(100)  # nothing installed, nothing changed

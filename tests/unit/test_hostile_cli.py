@@ -9,8 +9,11 @@ import pytest
 
 from bondd import config
 from bondd.cli.main import main
-from bondd.config import limits
+from bondd.cli.output import print_error
+from bondd.config import limits, staging
 from bondd.durations import CONFIRM_TIMEOUT, SpanError, seconds
+from bondd.errors import StagingError
+from bondd.log import event, setup
 
 pytestmark = pytest.mark.unit
 
@@ -66,3 +69,24 @@ def test_the_digest_is_of_the_bytes_parsed_even_when_the_file_changes_after(
     expected = hashlib.sha256(path.name.encode() + b"\0" + old + b"\0").hexdigest()[:16]
     assert result.digest == expected
     assert result.digest != config.content_hash(result.files)  # a second read sees the new file
+
+
+def test_an_installed_file_that_is_not_utf8_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    target = tmp_path / "10-bond.yaml"
+    target.write_bytes(b"network: {}\n# \xff\xfe\n")
+    with pytest.raises(StagingError, match="is not UTF-8"):
+        staging.installed_text(target)
+    assert staging.installed_text(tmp_path / "absent.yaml") is None
+
+
+def test_log_lines_and_errors_cannot_be_forged_by_config_strings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    monkeypatch.delenv("BONDD_JOURNAL_SOCKET", raising=False)
+    logger = setup()
+    event(logger, "x", "bond `b\nbondd: INFO: forged` \x1b[2J\u202e", bond="b\nx")
+    print_error("name `a\nb`")
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 2 and err.isprintable() is False  # only the two newlines
+    assert all(line.isprintable() for line in err.splitlines())
