@@ -23,6 +23,7 @@ from bondd.model import DesiredState
 DEFAULT_STATE_DIR = Path("/var/lib/bondd")
 DEFAULT_RUN_DIR = Path("/run/bondd")
 EX_NOPERM = 77
+GUARD_LOG = "guard.log"
 GUARD_STARTUP = 0.3  # a guard that fails to import or parse its arguments dies within this
 
 
@@ -72,12 +73,15 @@ def start_guard(args: argparse.Namespace, txn: str) -> int:
         "--txn",
         txn,
     ]
+    # Its errors go to a log in the state directory: a guard that fails to roll
+    # back must leave a trace after the terminal is gone.
+    log = state_log(args.state_dir, GUARD_LOG)
     try:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             start_new_session=True,
             close_fds=True,
             cwd="/",
@@ -88,17 +92,26 @@ def start_guard(args: argparse.Namespace, txn: str) -> int:
             f"cannot start the rollback guard: {exc.strerror or exc}",
             "the change is still pending; run `bondctl rollback` or `bondctl confirm`",
         )
+    finally:
+        os.close(log)
     try:
         code = proc.wait(GUARD_STARTUP)
     except subprocess.TimeoutExpired:
         return proc.pid  # running, as it should
     if code != 0:
         print(
-            f"bondctl: warning: the rollback guard exited at once (status {code});"
-            " the confirm window is only held by this bondctl",
+            f"bondctl: warning: the rollback guard exited at once (status {code},"
+            f" see {args.state_dir / GUARD_LOG}); the confirm window is only held by this bondctl",
             file=sys.stderr,
         )
     return proc.pid
+
+
+def state_log(state_dir: Path, name: str) -> int:
+    """An append-only log in the state directory, root's only, never through a link."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    return os.open(state_dir / name, flags, 0o600)
 
 
 def guard_alive(pid: int | None) -> bool:

@@ -27,6 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     args.config_dirs = []
+    try:
+        return _watch(args)
+    except BaseException as exc:
+        # stderr is the state directory's guard.log (context.start_guard).
+        print(f"{time.strftime('%F %T')} guard {args.txn}: failed: {exc!r}", file=sys.stderr)
+        raise
+
+
+def _watch(args: argparse.Namespace) -> int:
     with context.host(args) as host:
         while True:
             pending = host.store.pending()

@@ -48,3 +48,19 @@ def test_a_bondd_package_planted_in_the_callers_directory_never_runs(
         time.sleep(0.1)
     assert not _guards_of(state_dir)
     assert not marker.exists(), "the guard imported bondd from the caller's directory"
+
+
+def test_a_guard_that_fails_at_once_is_reported_and_leaves_its_error_in_the_state_dir(
+    tmp_path: Path,
+) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / "pending.json").write_text("{not json")  # the guard cannot read its record
+    args = argparse.Namespace(state_dir=state_dir, config_dirs=[], run_dir=tmp_path / "run")
+    context.start_guard(args, "txn-1")
+    deadline = time.monotonic() + 20
+    while _guards_of(state_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = (state_dir / context.GUARD_LOG).read_text()
+    assert "guard txn-1: failed" in log
+    assert (state_dir / context.GUARD_LOG).stat().st_mode & 0o777 == 0o600
