@@ -70,9 +70,23 @@ def guard_argv(state_dir: Path, txn: str, runner: Holder) -> list[str]:
     ]
 
 
+GUARD_LOG = "guard.log"
+
+
+def state_log(state_dir: Path, name: str = GUARD_LOG) -> int:
+    """An append-only log in the state directory, root's only, never through a link.
+
+    A guard's stderr goes here: one that fails must leave a trace after the
+    terminal that started it is gone."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    return os.open(state_dir / name, flags, 0o600)
+
+
 def guard_env() -> dict[str, str]:
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
-    for name in ("BONDD_JOURNAL_SOCKET",):  # where the test harness reads the journal
+    # The journal socket the test harness reads; the boot id where /proc/sys is hidden.
+    for name in ("BONDD_JOURNAL_SOCKET", "BONDD_BOOT_ID"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env
@@ -111,16 +125,20 @@ class GuardStarter:
                 pass
             # No way to systemd (a rescue shell, a container): a detached process.
         try:
-            child = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                close_fds=True,
-                cwd="/",
-                env=guard_env(),
-            )
+            log = state_log(self.state_dir)
+            try:
+                child = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    start_new_session=True,
+                    close_fds=True,
+                    cwd="/",
+                    env=guard_env(),
+                )
+            finally:
+                os.close(log)
         except OSError as exc:
             raise GuardError(
                 f"cannot start the dead-man timer (guard process): {exc.strerror};"
@@ -144,7 +162,8 @@ class GuardStarter:
         raise GuardError(
             f"the dead-man timer (guard process) did not start within {timeout:g}s;"
             " nothing was changed",
-            f"check that `{sys.executable} -I -m bondd.cli.guard --help` runs",
+            f"see {self.state_dir / GUARD_LOG}, and check that"
+            f" `{sys.executable} -I -m bondd.cli.guard --help` runs",
         )
 
 

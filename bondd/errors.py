@@ -51,6 +51,13 @@ class ConfigError(BonddError):
         self.diagnostics = diagnostics
 
 
+class StagingError(BonddError):
+    """A file `bondctl apply FILE` cannot install: a name the loader skips, or an
+    installed file that could not be restored on rollback. Rename or fix it."""
+
+    exit_code = 65  # EX_DATAERR
+
+
 class ConfigDirMissingError(BonddError):
     """A configuration directory named explicitly does not exist.
 

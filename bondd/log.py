@@ -15,6 +15,8 @@ import socket
 import sys
 from typing import Any
 
+from bondd.text import one_line
+
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 SEND_TIMEOUT = 0.5
 LOGGER = "bondd"
@@ -47,7 +49,7 @@ class JournalHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         fields: dict[str, object] = {
-            "MESSAGE": record.getMessage(),
+            "MESSAGE": one_line(record.getMessage()),
             "PRIORITY": _PRIORITY.get(record.levelno, 6),
             "SYSLOG_IDENTIFIER": "bondd",
             "CODE_FILE": record.pathname,
@@ -73,7 +75,8 @@ class _Plain(logging.Formatter):
         base = super().format(record)
         extra = getattr(record, "bondd", {})
         tags = " ".join(f"{k}={v}" for k, v in extra.items() if v is not None)
-        return f"{base} [{tags}]" if tags else base
+        # A config string must not start a forged line of its own.
+        return one_line(f"{base} [{tags}]" if tags else base)
 
 
 def setup(debug: bool = False) -> logging.Logger:

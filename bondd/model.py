@@ -13,6 +13,8 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from bondd.text import one_line
+
 # An option value as the kernel reports it: ints for numbers and booleans,
 # the kernel's word for enums ("active-backup"), a lowercase MAC string, a
 # port id for `primary`, a tuple of address strings for target lists.
@@ -69,7 +71,7 @@ class Diagnostic:
     def format(self) -> str:
         where = f"{self.pos}: " if self.pos else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{self.severity}: {self.message}{hint}"
+        return one_line(f"{where}{self.severity}: {self.message}{hint}")
 
     def to_json(self) -> dict[str, object]:
         return {

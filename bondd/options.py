@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -699,6 +700,8 @@ def parse_duration(raw: object, unit: Unit) -> int:
         m = _DURATION_PART.match(text, pos)
         if m is None or m.end() == pos:
             raise OptionValueError(f"{raw!r} is not a time span", _duration_hint(unit))
+        if len(m.group(1)) > _MAX_DIGITS:
+            raise OptionValueError(f"{_clip(raw)} is far too large", _duration_hint(unit))
         number, suffix = float(m.group(1)), m.group(2).lower()
         if suffix == "":
             if pos != 0 or m.end() < len(text.rstrip()):
@@ -713,12 +716,24 @@ def parse_duration(raw: object, unit: Unit) -> int:
             pos += 1
     scale = 1000 if unit is Unit.S else 1
     value = total_ms / scale
+    if not math.isfinite(value) or value > INT_MAX:
+        raise OptionValueError(f"{_clip(raw)} is far too large", _duration_hint(unit))
     if abs(value - round(value)) > 1e-9:
         raise OptionValueError(
             f"{raw!r} is not a whole number of {'seconds' if unit is Unit.S else 'milliseconds'}",
             _duration_hint(unit),
         )
     return round(value)
+
+
+# More digits than any kernel value needs; float() and int() of longer text
+# overflow (inf) or raise (Python's 4300-digit limit).
+_MAX_DIGITS = 30
+
+
+def _clip(raw: object) -> str:
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _duration_hint(unit: Unit) -> str:
@@ -728,6 +743,10 @@ def _duration_hint(unit: Unit) -> str:
 
 
 def _show(raw: object) -> str:
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10**40:
+        return "a number of more than 40 digits"
+    if isinstance(raw, str) and len(raw) > 40:
+        return _clip(raw)
     if raw is None:
         return "nothing"
     if isinstance(raw, bool):
@@ -748,7 +767,7 @@ def parse_yaml_value(option: BondOption, raw: object) -> OptionValue:
                 value = parse_duration(raw, option.unit)
             elif isinstance(raw, int) and not isinstance(raw, bool):
                 value = raw
-            elif isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+            elif isinstance(raw, str) and re.fullmatch(rf"\s*-?\d{{1,{_MAX_DIGITS}}}\s*", raw):
                 value = int(raw)
             else:
                 raise OptionValueError(

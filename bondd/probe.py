@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import ipaddress
-import os
+import secrets
 import select
 import socket
 import struct
@@ -74,18 +74,19 @@ def _checksum(data: bytes) -> int:
 
 
 def _ping(target: str, via: str | None, timeout: float) -> tuple[bool, str]:
-    address = ipaddress.ip_address(target)
+    address = ipaddress.ip_address(target.split("%", maxsplit=1)[0])  # replies carry no zone id
     v6 = address.version == 6
     family, proto, echo, reply = (
         (socket.AF_INET6, socket.IPPROTO_ICMPV6, 128, 129)
         if v6
         else (socket.AF_INET, socket.IPPROTO_ICMP, 8, 0)
     )
-    ident = os.getpid() & 0xFFFF
-    seq = int(time.monotonic() * 1000) & 0xFFFF
+    # Unpredictable id, sequence and payload: a reply is ours only if it echoes
+    # all three, so neither another pinger nor a forger can pass the probe.
+    ident, seq = secrets.randbelow(1 << 16), secrets.randbelow(1 << 16)
+    payload = b"bondd-probe" + secrets.token_bytes(8)
     with socket.socket(family, socket.SOCK_RAW, proto) as sock:
         _bind_device(sock, via)
-        payload = b"bondd-probe"
         header = struct.pack("!BBHHH", echo, 0, 0, ident, seq)
         # The kernel fills in the ICMPv6 checksum; ICMPv4's is ours to compute.
         checksum = 0 if v6 else _checksum(header + payload)
@@ -96,12 +97,32 @@ def _ping(target: str, via: str | None, timeout: float) -> tuple[bool, str]:
                 break
             data, peer = sock.recvfrom(2048)
             icmp = data if v6 else data[(data[0] & 0x0F) * 4 :]
-            if len(icmp) < 8 or ipaddress.ip_address(peer[0]) != address:
+            if ipaddress.ip_address(peer[0].split("%")[0]) != address:
                 continue
-            kind, _, _, rid, rseq = struct.unpack_from("!BBHHH", icmp)
-            if kind == reply and rid == ident and rseq == seq:
+            if is_echo_reply(icmp, reply, ident, seq, payload):
                 return True, "echo reply"
     return False, f"no echo reply within {timeout:g}s"
+
+
+def is_echo_reply(icmp: bytes, kind: int, ident: int, seq: int, payload: bytes) -> bool:
+    """An ICMP(v6) echo reply to exactly our request: type, id, sequence and payload."""
+    if len(icmp) < 8 + len(payload):
+        return False
+    rkind, code, _, rid, rseq = struct.unpack_from("!BBHHH", icmp)
+    return (rkind, code, rid, rseq) == (kind, 0, ident, seq) and icmp[8:] == payload
+
+
+def is_arp_reply(data: bytes, target_ip: bytes, our_mac: bytes, our_ip: bytes) -> bool:
+    """An Ethernet/IPv4 ARP reply from the target's IP to our MAC and IP."""
+    if len(data) < 28:
+        return False
+    htype, ptype, hlen, plen, op = struct.unpack_from("!HHBBH", data)
+    return (
+        (htype, ptype, hlen, plen, op) == (1, ETH_P_IP, 6, 4, 2)
+        and data[14:18] == target_ip
+        and data[18:24] == our_mac
+        and data[24:28] == our_ip
+    )
 
 
 def _interface_ipv4(sock: socket.socket, ifname: str) -> bytes:
@@ -137,10 +158,7 @@ def _arp(target: str, via: str | None, timeout: float) -> tuple[bool, str]:
             if not select.select([sock], [], [], left)[0]:
                 break
             data = sock.recv(2048)
-            if len(data) < 28:
-                continue
-            op = struct.unpack_from("!H", data, 6)[0]
-            if op == 2 and data[14:18] == target_ip:
+            if is_arp_reply(data, target_ip, sender_mac, sender_ip):
                 mac = ":".join(f"{b:02x}" for b in data[8:14])
                 return True, f"{target} is at {mac}"
     return False, f"no ARP reply from {target} on {via} within {timeout:g}s"

@@ -61,10 +61,10 @@ METRICS_DOC: Mapping[str, str] = {
 }
 PROBE_DOC: Mapping[str, str] = {
     "type": "ping, arp or tcp.",
-    "target": "The address to reach.",
-    "via": "The interface to send through (arp probes).",
+    "target": "The unicast address to reach (an IPv6 link-local one may carry %\\fIinterface\\fR).",
+    "via": "The interface to send through (arp probes); an interface name.",
     "port": "The TCP port (tcp probes).",
-    "timeout": "Seconds to wait for an answer.",
+    "timeout": 'Seconds to wait for an answer, from 0.1 to 300 (or a time span such as "10s").',
 }
 COMMON_DOC: Mapping[str, str] = {
     "addresses": "Static addresses in CIDR form; a list. Items may be mappings with"

@@ -36,6 +36,11 @@ unit() {
   return "$rc"
 }
 stage unit unit
+# The hostile-file corpus again on Debian 12's python3-yaml 6.0 (the .deb's):
+# the unit stage ran them on PyPI's PyYAML. About ten seconds.
+stage hostile-debian-yaml .venv-debian/bin/pytest -q -m unit tests/unit/test_hostile_files.py \
+  tests/unit/test_control_requests.py \
+  --junitxml="$results/hostile-debian-yaml.xml"
 # The kernel tier twice, in two lab kernels side by side (the machine has two
 # cores and the tests mostly wait on the network): once on PyPI's pyroute2,
 # once on Debian 12's python3-pyroute2 0.7.2, which the .deb runs with.

@@ -25,9 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bondd import config
+from bondd import config, durations
 from bondd.cli import context, output, remote
-from bondd.daemon.control import daemon_running
+from bondd.daemon.control import daemon_running, request
 from bondd.engine.converge import make_plan
 from bondd.engine.proposal import build as build_proposal
 from bondd.engine.transaction import (
@@ -69,10 +69,11 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
     parser.add_argument(
         "--confirm-timeout",
-        type=float,
+        type=confirm_timeout,
         default=0.0,
         metavar="N",
-        help="roll back unless confirmed within N seconds",
+        help="roll back unless confirmed within N seconds (1 to 86400; 0, the default:"
+        " no confirm window)",
     )
     parser.add_argument(
         "--no-probes",
@@ -81,6 +82,30 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         " is then only caught by the confirm window",
     )
     parser.set_defaults(run=run)
+
+
+def confirm_timeout(text: str) -> float:
+    """--confirm-timeout N: seconds within `durations.CONFIRM_TIMEOUT`, else a usage error."""
+    try:
+        return durations.seconds(text, durations.CONFIRM_TIMEOUT)
+    except durations.SpanError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _same_directories_as_the_daemon(args: argparse.Namespace) -> None:
+    """Refuse --config-dir/--state-dir other than the running daemon's: it would use its own."""
+    status = request(args.run_dir, {"cmd": "status"}, timeout=30)
+    theirs_config = [Path(d).resolve() for d in status.get("config_dirs", [])]
+    theirs_state = Path(str(status.get("state_dir", context.DEFAULT_STATE_DIR))).resolve()
+    mine_config = [d.resolve() for d in args.config_dirs or config.DEFAULT_DIRS]
+    if mine_config != theirs_config or args.state_dir.resolve() != theirs_state:
+        output.die(
+            "the running daemon applies with its own directories"
+            f" (config {', '.join(map(str, theirs_config))}; state {theirs_state}),"
+            " not the ones given",
+            "leave out --config-dir/--state-dir, or stop the daemon (or give its --run-dir)",
+            exit_code=64,
+        )
 
 
 def proposal(args: argparse.Namespace) -> Proposal:
@@ -105,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if daemon_running(args.run_dir):
+        _same_directories_as_the_daemon(args)
         return _via_daemon(args, the_proposal)
     with context.host(args) as host, rollback_on():
         result: Result | None = None

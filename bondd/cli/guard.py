@@ -152,9 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     runner = None
     if args.runner_pid:
         runner = Holder(args.runner_pid, args.runner_start or 0, Holder.me("").boot_id, "")
-    with open_host(args.state_dir, role="guard") as host:
-        announce(args.state_dir, args.txn, Holder.me("guard"))
-        return watch(host, args.txn, runner, log)
+    try:
+        with open_host(args.state_dir, role="guard") as host:
+            announce(args.state_dir, args.txn, Holder.me("guard"))
+            return watch(host, args.txn, runner, log)
+    except BaseException as exc:
+        # stderr is the state directory's guard.log (bondd.deadman.state_log).
+        print(f"{time.strftime('%F %T')} guard {args.txn}: failed: {exc!r}", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 from typing import NoReturn
 
 from bondd.errors import BonddError
+from bondd.text import one_line
 
 EX_SOFTWARE = 70
 
@@ -30,7 +31,7 @@ def die(message: str, hint: str | None = None, exit_code: int = 1) -> NoReturn:
 
 def print_error(message: str, hint: str | None = None) -> None:
     suffix = f" ({hint})" if hint else ""
-    print(f"bondctl: error: {message}{suffix}", file=sys.stderr)
+    print(one_line(f"bondctl: error: {message}{suffix}"), file=sys.stderr)
 
 
 def print_json(value: object) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "check_text",
     "check_tree",
     "content_hash",
+    "load_checked",
     "load_desired",
 ]
 
@@ -36,6 +37,7 @@ class CheckResult:
     state: DesiredState
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[Path, ...]
+    digest: str = ""  # the proposal's identity: a hash of exactly the bytes checked
 
     @property
     def ok(self) -> bool:
@@ -68,7 +70,7 @@ def check(
     loaded = load(dirs, explicit=explicit, staged=staged)
     result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files))
     diagnostics = loaded.diagnostics + result.diagnostics
-    return CheckResult(result.state, _sorted(diagnostics), loaded.files)
+    return CheckResult(result.state, _sorted(diagnostics), loaded.files, loaded.digest)
 
 
 def load_desired(
@@ -82,6 +84,19 @@ def load_desired(
     if not result.ok:
         raise ConfigError(result.diagnostics)
     return result.state
+
+
+def load_checked(
+    dirs: Sequence[Path] = DEFAULT_DIRS,
+    *,
+    explicit: bool = False,
+    staged: Mapping[Path, bytes] | None = None,
+) -> CheckResult:
+    """One read of the files: the valid result (state and digest), or ConfigError."""
+    result = check(dirs, explicit=explicit, staged=staged)
+    if not result.ok:
+        raise ConfigError(result.diagnostics)
+    return result
 
 
 def _sorted(diagnostics: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
@@ -100,7 +115,11 @@ def _sorted(diagnostics: tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
 
 
 def content_hash(files: Sequence[Path], staged: Mapping[Path, bytes] | None = None) -> str:
-    """The identity of a proposal: every file's name and bytes, in merge order."""
+    """Every file's name and bytes, in merge order, read now.
+
+    Not a proposal's identity (files change between reads): that is
+    `CheckResult.digest`, of the bytes that were parsed.
+    """
     digest = hashlib.sha256()
     for path in files:
         data = (staged or {}).get(path)

@@ -15,12 +15,14 @@ raised is `ConfigDirMissingError` for a directory the user named.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from bondd.config import limits
 from bondd.config.nodes import YEntry, YMap, YNode, YScalar, YSeq, merge
 from bondd.errors import ConfigDirMissingError
 from bondd.model import Diagnostic, Severity, SourcePos
@@ -37,11 +39,15 @@ MAX_EXPANDED_NODES = 200_000
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class MarkedLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
-    """The safe loader, building position-carrying `YNode` trees instead of Python objects."""
+class MarkedLoader(limits.LimitedComposer, SAFE_LOADER):  # type: ignore[valid-type,misc]
+    """The safe loader, building position-carrying `YNode` trees instead of Python objects.
+
+    Composed by `limits.LimitedComposer` (bounded depth, nodes, aliases, merges).
+    """
 
     def __init__(self, text: str, file: str) -> None:
-        super().__init__(text)
+        SAFE_LOADER.__init__(self, text)
+        self.init_limits()
         self.file = file
         self._converted: dict[int, YNode] = {}
         self._sizes: dict[int, int] = {}
@@ -73,12 +79,13 @@ class MarkedLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
     def _convert(self, node: yaml.Node) -> YNode:
         pos = self.pos(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
+            limits.check_scalar(node)
             try:
                 value = self.construct_object(node, deep=True)
             except (ValueError, TypeError, OverflowError) as exc:
                 # e.g. a timestamp like 2024-02-30 or `!!float x`
                 raise _RefusedError(
-                    f"cannot read value {node.value!r}: {exc}",
+                    f"cannot read value {node.value[:40]!r}: {str(exc)[:80]}",
                     node.start_mark,
                     "quote the value if it is meant as text",
                 ) from exc
@@ -146,6 +153,22 @@ class LoadedFiles:
     tree: YNode | None
     files: tuple[Path, ...]
     diagnostics: tuple[Diagnostic, ...]
+    digest: str = ""  # of exactly the bytes that were parsed (see `load`)
+
+
+def unread_reason(name: str) -> str | None:
+    """Why `discover` would never read a file of this name (None: it would).
+
+    `bondctl apply FILE` and the daemon refuse to stage such a name: it would
+    be installed, reported committed, and then ignored by the next read.
+    """
+    if not name.endswith(".yaml") or name == ".yaml":
+        return "bondd reads only files whose names end in `.yaml`"
+    if name.startswith("."):
+        return "bondd skips files whose names start with `.`"
+    if "/" in name or "\0" in name:
+        return "a file name may not hold `/` or NUL"
+    return None
 
 
 def discover(
@@ -168,8 +191,11 @@ def discover(
                 )
             continue
         for path in directory.glob("*.yaml"):
-            # Dotfiles are editor and ConfigMap leftovers; directories named *.yaml are not files.
-            if path.name.startswith(".") or not path.is_file():
+            # Keep in step with `unread_reason`. Dotfiles are editor and
+            # ConfigMap leftovers. Anything else named *.yaml is read, so a
+            # dangling link, FIFO or directory is an error that keeps the
+            # running state, never a file silently dropped.
+            if path.name.startswith("."):
                 continue
             chosen[path.name] = path
         for path in staged or {}:
@@ -186,17 +212,10 @@ def read_file(path: Path, data: bytes | None = None) -> tuple[YNode | None, list
     name = str(path)
     try:
         if data is None:
-            data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return None, [
-            Diagnostic(
-                Severity.ERROR,
-                f"cannot read file: {reason}",
-                SourcePos(name, 1, 1),
-                "check the file's permissions; bondd reads it as root",
-            )
-        ]
+            data = limits.read_bounded(path)
+        limits.check_size(data)
+    except limits.FileRefusedError as exc:
+        return None, [Diagnostic(Severity.ERROR, exc.message, SourcePos(name, 1, 1), exc.hint)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -223,7 +242,7 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
         if node is None:
             return None, []
         tree = loader.to_ynode(node)
-    except _RefusedError as exc:
+    except (_RefusedError, limits.LimitExceededError) as exc:
         return None, [Diagnostic(Severity.ERROR, exc.message, loader.pos(exc.mark), exc.hint)]
     except yaml.MarkedYAMLError as exc:
         return None, [_yaml_error(loader, exc)]
@@ -291,8 +310,25 @@ def load(
     files = discover(dirs, explicit=explicit, staged=staged)
     tree: YNode | None = None
     diagnostics: list[Diagnostic] = []
+    # The proposal's identity is the hash of the bytes parsed here, never of a
+    # second read: a write in between must not pass the old content under the
+    # new file's hash.
+    digest = hashlib.sha256()
+    budget = limits.MAX_TOTAL_BYTES
+    budget_nodes = limits.MAX_TOTAL_NODES
+    if len(files) > limits.MAX_FILES:
+        diagnostics.append(_too_many(files))
+        files = files[: limits.MAX_FILES]
     for path in files:
-        node, found = read_file(path, staged.get(path))
+        data, refused = _take(path, staged, budget)
+        budget -= len(data or b"")
+        digest.update(path.name.encode() + b"\0" + (data or b"") + b"\0")
+        if refused is not None:
+            diagnostics.append(refused)
+            continue
+        with limits.node_budget(budget_nodes):  # shared by every file of the load
+            node, found = read_file(path, data)
+            budget_nodes = limits.nodes_left()
         diagnostics.extend(found)
         if node is None or any(d.severity is Severity.ERROR for d in found):
             continue
@@ -309,4 +345,27 @@ def load(
             )
             continue
         tree = node if tree is None else merge(tree, node)
-    return LoadedFiles(tree, tuple(files), tuple(diagnostics))
+    return LoadedFiles(tree, tuple(files), tuple(diagnostics), digest.hexdigest()[:16])
+
+
+def _take(
+    path: Path, staged: Mapping[Path, bytes], budget: int
+) -> tuple[bytes | None, Diagnostic | None]:
+    """One file's bytes within what is left of the total budget, or why not."""
+    try:
+        data = staged.get(path)
+        if data is None:
+            data = limits.read_bounded(path, budget)
+        limits.check_size(data, budget)
+    except limits.FileRefusedError as exc:
+        return None, Diagnostic(Severity.ERROR, exc.message, SourcePos(str(path), 1, 1), exc.hint)
+    return data, None
+
+
+def _too_many(files: list[Path]) -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR,
+        f"{len(files)} configuration files; bondd reads at most {limits.MAX_FILES}",
+        SourcePos(str(files[limits.MAX_FILES]), 1, 1),
+        "merge files; the files from here on were not read",
+    )

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from bondd import durations
 from bondd import options as opt
 from bondd.config import keys
 from bondd.config.nodes import YEntry, YMap, YNode, YScalar, YSeq
@@ -37,7 +38,10 @@ from bondd.model import (
 )
 
 IFNAMSIZ = 16
-_BAD_IFNAME = re.compile(r"[/:\s]")
+# The kernel refuses '/', ':' and whitespace (dev_valid_name) and expands '%'
+# as a template (`bond%d` becomes bond0, bond1...): a name must be exactly
+# the interface bondd will look for, so '%' is refused too.
+_BAD_IFNAME = re.compile(r"[/:%\s]")
 
 
 @dataclass
@@ -108,7 +112,8 @@ def describe(node: YNode) -> str:
         return "nothing"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
-    return repr(value)
+    text = repr(value)  # escapes control and bidi characters
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def ifname_problem(name: str) -> str | None:
@@ -116,10 +121,26 @@ def ifname_problem(name: str) -> str | None:
     if not name:
         return "is empty"
     if len(name.encode()) >= IFNAMSIZ:
-        return f"is longer than {IFNAMSIZ - 1} characters"
-    if name in (".", "..") or _BAD_IFNAME.search(name):
-        return "contains '/', ':' or whitespace, or is '.' or '..'"
+        return f"is longer than {IFNAMSIZ - 1} bytes"
+    if name in (".", ".."):
+        return "is '.' or '..'"
+    if _BAD_IFNAME.search(name):
+        return "contains '/', ':', '%' or whitespace"
+    if not name.isprintable():
+        # NUL, control characters and bidi overrides would reach netlink, sysfs
+        # paths and log lines, or make one name look like another.
+        return "contains a control, formatting or invisible character"
     return None
+
+
+def _unicast(text: str) -> bool:
+    address = ipaddress.ip_address(text)
+    return not (
+        address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+        or (address.version == 4 and text == "255.255.255.255")
+    )
 
 
 class SchemaBuilder:
@@ -562,12 +583,24 @@ class SchemaBuilder:
             return None
         return mac
 
-    def address(self, node: YNode, what: str, version: int | None = None) -> str | None:
+    def address(
+        self, node: YNode, what: str, version: int | None = None, *, zone_ok: bool = False
+    ) -> str | None:
         text = node.value if isinstance(node, YScalar) else None
         try:
             address = ipaddress.ip_address(text) if isinstance(text, str) else None
         except ValueError:
             address = None
+        zone = getattr(address, "scope_id", None)
+        if zone is not None and (not zone_ok or ifname_problem(zone)):
+            self.r.error(
+                node.pos,
+                f"{what} {describe(node)} has a zone id that is not an interface name"
+                if zone_ok
+                else f"{what} must be an address without a %zone, got {describe(node)}",
+                "write fe80::1%bond0 with an interface name" if zone_ok else "remove the %zone",
+            )
+            return None
         if address is None or (version is not None and address.version != version):
             family = f"an IPv{version}" if version else "an IP"
             self.r.error(node.pos, f"{what} must be {family} address, got {describe(node)}")
@@ -608,6 +641,9 @@ class SchemaBuilder:
 
     def cidr(self, node: YNode, what: str) -> str | None:
         text = node.value if isinstance(node, YScalar) else None
+        if isinstance(text, str) and "%" in text:
+            self.r.error(node.pos, f"address {describe(node)} of {what} may not have a %zone")
+            return None
         if not isinstance(text, str) or "/" not in text:
             hint = (
                 f"write it with a prefix length, e.g. {text}/24"
@@ -840,7 +876,14 @@ class SchemaBuilder:
         if "target" not in e:
             self.r.error(node.pos, "a probe has no `target`", "add target: <IP address>")
         else:
-            target = self.address(e["target"].value, "probe target")
+            target = self.address(e["target"].value, "probe target", zone_ok=True)
+            if target is not None and not _unicast(target):
+                self.r.error(
+                    e["target"].value.pos,
+                    f"probe target {target} is not a unicast address",
+                    "probe a host: a gateway or a server's address",
+                )
+                target = None
         if kind is ProbeType.ARP and target and ":" in target:
             self.r.error(
                 e["target"].value.pos,
@@ -848,6 +891,9 @@ class SchemaBuilder:
                 "use type: ping for IPv6 targets",
             )
         via = self.string(e["via"].value, "probe via") if "via" in e else None
+        if via is not None and (problem := ifname_problem(via)):
+            self.r.error(e["via"].value.pos, f"probe via {describe(e['via'].value)} {problem}")
+            via = None
         if kind is ProbeType.ARP and "via" not in e:
             self.r.error(
                 node.pos,
@@ -874,9 +920,10 @@ class SchemaBuilder:
 
     def timeout(self, node: YNode) -> float | None:
         raw = node.value if isinstance(node, YScalar) else None
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0:
-            return float(raw)
-        if isinstance(raw, str):
+        seconds: float | None = None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            seconds = float(raw)
+        elif isinstance(raw, str):
             try:
                 # a bare number is seconds, like the integer form; units as for bond delays
                 ms = (
@@ -884,13 +931,17 @@ class SchemaBuilder:
                     if raw.strip().isdigit()
                     else (opt.parse_duration(raw, opt.Unit.MS))
                 )
+                seconds = ms / 1000
             except opt.OptionValueError:
-                ms = 0
-            if ms > 0:
-                return ms / 1000
+                seconds = None
+        if seconds is not None:
+            try:
+                return durations.seconds(seconds, durations.PROBE_TIMEOUT)
+            except durations.SpanError:
+                pass
         self.r.error(
             node.pos,
-            f"probe timeout must be a positive number of seconds, got {describe(node)}",
+            f"probe timeout must be {durations.PROBE_TIMEOUT.describe()}, got {describe(node)}",
             'write e.g. 10 or "10s"',
         )
         return None

@@ -10,6 +10,7 @@ from pathlib import Path
 from bondd import __version__, config
 from bondd.daemon.loop import Daemon
 from bondd.daemon.notify import Notifier
+from bondd.durations import MAX_BUSY
 from bondd.engine.clock import SystemClock
 from bondd.errors import BonddError
 from bondd.log import event, setup
@@ -18,7 +19,13 @@ from bondd.wiring import open_host
 
 class WatchdogClock(SystemClock):
     """Sleeps in short steps and keeps feeding the watchdog: a transaction's gates
-    may wait longer than WatchdogSec, and the loop is busy, not hung."""
+    may wait longer than WatchdogSec, and the loop is busy, not hung.
+
+    Only for a bounded time: every span inside a pass has an upper bound
+    (bondd.durations), so a pass that has not ended after `MAX_BUSY` is wedged,
+    and systemd must be allowed to restart the daemon (which rolls back an
+    unfinished transaction).
+    """
 
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
@@ -28,7 +35,8 @@ class WatchdogClock(SystemClock):
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
             interval = self.notifier.watchdog_interval
-            if interval and time.monotonic() - self.last >= interval:
+            busy = time.monotonic() - self.notifier.last_pass
+            if interval and busy < MAX_BUSY and time.monotonic() - self.last >= interval:
                 self.notifier.watchdog()
                 self.last = time.monotonic()
             time.sleep(min(left, 0.5))

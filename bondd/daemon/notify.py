@@ -25,6 +25,7 @@ class Notifier:
         # Ping at half the interval systemd gave us, as sd_watchdog_enabled(3) advises.
         self.watchdog_interval = int(usec) / 2e6 if usec.isdigit() and mine else None
         self.last_status = ""
+        self.last_pass = time.monotonic()  # when the loop last finished a pass
 
     def send(self, *lines: str) -> None:
         if self.notifier is not None:
@@ -35,6 +36,8 @@ class Notifier:
         self.last_status = status
 
     def status(self, status: str) -> None:
+        # The loop calls this once per pass: the proof that it makes progress.
+        self.last_pass = time.monotonic()
         if status != self.last_status:
             self.send(f"STATUS={status}")
             self.last_status = status

@@ -9,6 +9,7 @@ PID has another start time, and after a reboot nothing from before runs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,19 @@ BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 def boot_id() -> str:
+    """This boot's id as /proc shows it (with dashes), or "unknown".
+
+    Under the shipped unit /proc/sys is hidden (ProcSubset=pid) and systemd
+    passes the id as BONDD_BOOT_ID (`%b`, without dashes).
+    """
     try:
-        return BOOT_ID.read_text().strip()
+        return BOOT_ID.read_text().strip() or "unknown"
     except OSError:
-        return "unknown"
+        pass
+    given = os.environ.get("BONDD_BOOT_ID", "").strip().lower()
+    if re.fullmatch(r"[0-9a-f]{32}", given):
+        return "-".join((given[:8], given[8:12], given[12:16], given[16:20], given[20:]))
+    return "unknown"
 
 
 def start_time(pid: int) -> int | None:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bondd import config
+from bondd.config import staging
 from bondd.engine.pending import StagedFile
 from bondd.engine.transaction import Proposal
-from bondd.errors import ConfigError
 
 
 def build(
@@ -22,16 +22,17 @@ def build(
 ) -> Proposal:
     """The proposal of `dirs` with `files` (name, content) installed into `dirs[0]`.
 
-    ConfigError (every diagnostic) when the result is invalid.
+    ConfigError (every diagnostic) when the result is invalid; StagingError for a
+    name the loader would not read or a replaced file that could not be restored.
     """
     staged: dict[Path, bytes] = {}
     records: list[StagedFile] = []
     for name, data in files:
+        staging.check_name(name)  # a name the loader skips would be committed, then ignored
         target = dirs[0] / Path(name).name
         staged[target] = data
-        old = target.read_text() if target.exists() else None
+        old = staging.installed_text(target)
         records.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
-    result = config.check(dirs, explicit=explicit, staged=staged)
-    if not result.ok:
-        raise ConfigError(result.diagnostics)
-    return Proposal(result.state, config.content_hash(result.files, staged), tuple(records))
+    # The proposal's identity is the hash of exactly the bytes checked.
+    result = config.load_checked(dirs, explicit=explicit, staged=staged)
+    return Proposal(result.state, result.digest, tuple(records))

@@ -7,10 +7,10 @@ crash or power cut leaves the old file or the new one, never half of either.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from bondd import atomic
 from bondd.engine.pending import Pending
 from bondd.engine.serial import desired_from_json, desired_to_json
 from bondd.errors import BonddError
@@ -31,20 +31,12 @@ class StateError(BonddError):
     exit_code = 74  # EX_IOERR
 
 
+STATE_MODE = 0o600  # root's state: ownership, committed config, pending snapshot
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w") as handle:
-        json.dump({"version": FORMAT_VERSION, **data}, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    text = json.dumps({"version": FORMAT_VERSION, **data}, indent=2, sort_keys=True) + "\n"
+    atomic.write_bytes(path, text.encode(), STATE_MODE)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bondd import atomic
 from bondd.engine.converge import run_plan
 from bondd.engine.counters import count_transaction
 from bondd.engine.executor import execute_or_raise
@@ -101,8 +102,20 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+UNKNOWN_BOOT = "unknown"
+
+
 def read_boot_id() -> str:
     return boot_id()
+
+
+def rebooted(recorded: str, now: str) -> bool:
+    """Proven to be another boot: both ids known and different.
+
+    An unreadable id proves nothing, so it fails closed: the record is taken
+    as this boot's and rolled back, never dropped as if a reboot had undone it.
+    """
+    return UNKNOWN_BOOT not in (recorded, now) and recorded != now
 
 
 def begin(
@@ -323,7 +336,7 @@ def rollback_pending(
         pending = host.store.pending()
         if pending is None or (txn is not None and pending.txn != txn):
             return None
-        if pending.boot_id != host.boot_id:
+        if rebooted(pending.boot_id, host.boot_id):
             recover(host)  # after a reboot there is nothing to undo: the proposal is dropped
             return pending
         if only_if_due and (pending.phase is not Phase.WAITING or host.wall() < pending.deadline):
@@ -376,7 +389,7 @@ def recover(host: Host) -> str | None:
     pending = host.store.pending()
     if pending is None:
         return None
-    if pending.boot_id != host.boot_id:
+    if rebooted(pending.boot_id, host.boot_id):
         # The kernel state it changed is gone with the reboot: drop the proposal.
         _restore(pending.staged)
         host.store.save_ownership(pending.ownership_before)
@@ -404,15 +417,12 @@ def _restore(staged: tuple[StagedFile, ...]) -> None:
         path = Path(item.path)
         if item.old is None:
             path.unlink(missing_ok=True)
+            atomic.sync_directory(path.parent)
         else:
             _write_file(path, item.old)
 
 
 def _write_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.bondd-tmp")
-    with tmp.open("w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # O_EXCL/O_NOFOLLOW temp file, fsync, rename, directory fsync; config is 0644 like netplan's.
+    atomic.write_bytes(path, text.encode(), 0o644)

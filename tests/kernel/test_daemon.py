@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import time
@@ -19,6 +20,7 @@ from tests.kernel.daemon_harness import Daemon
 from tests.lab import nsutil
 from tests.lab.guard import venv_command
 from tests.lab.netlab import HOST_ADDRESS, PREFIX, Lab, ip, sysfs, wait_for
+from tests.unit.hostile import requests as hostile_requests
 
 BONDCTL = venv_command("bondctl")
 CLIENT = """
@@ -285,3 +287,76 @@ def test_kernel_failover_of_a_managed_bond_is_logged_with_the_new_active_port(
     assert failover["BONDD_BOND"] == "bond0"
     assert failover["BONDD_ACTIVE_PORT"] == other
     assert not daemon.events("drift_repaired")  # a lost carrier is not drift
+
+
+def test_hostile_requests_get_errors_and_a_trickling_client_does_not_stall_others(
+    lab: Lab, daemon: Daemon
+) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30, interval=POLL)
+    daemon.wait_event("applied")
+    path = str(daemon.run_dir / "control.sock")
+    trickler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    trickler.connect(path)
+    trickler.settimeout(10)
+    started_at = time.monotonic()
+    served = 0
+    for byte in b'{"cmd": "status", "x": "' + b"x" * 100:  # a byte every 0.2 s or so
+        try:
+            trickler.sendall(bytes([byte]))
+        except BrokenPipeError:
+            break  # the daemon cut it off at the whole-request deadline
+        asked = time.monotonic()
+        assert request(daemon.run_dir, {"cmd": "status"}, timeout=5)["ok"] is True
+        assert time.monotonic() - asked < 1.0, "a second client waited on the trickler"
+        served += 1
+        time.sleep(0.2)
+    answer = trickler.recv(65536)
+    assert b"deadline" in answer, answer
+    assert served >= 3 and time.monotonic() - started_at < 5
+    for name, data, uid, expected in hostile_requests.CASES:
+        if uid != 0 or len(data) > 1 << 20:
+            continue  # unprivileged: test_socket_changes_need_root...; sizes: the unit tests
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(path)
+            sock.sendall(data)
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        assert b'"ok": false' in reply and expected.encode() in reply, (name, reply[:300])
+    assert daemon.proc is not None and daemon.proc.poll() is None
+    # Files the loader cannot use keep the running state, and the log names them.
+    os.symlink(daemon.config_dir / "missing", daemon.config_dir / "20-gone.yaml")
+    (daemon.config_dir / "30-deep.yaml").write_text("network: " + "[" * 100_000)
+    [invalid] = daemon.wait_event("proposal_invalid")
+    assert "20-gone.yaml:1:1" in invalid["MESSAGE"] and "30-deep.yaml:1:" in invalid["MESSAGE"]
+    assert converged()
+    assert daemon.proc.poll() is None
+    assert request(daemon.run_dir, {"cmd": "status"})["ok"] is True
+
+
+def test_apply_with_other_directories_than_the_running_daemons_is_refused(
+    lab: Lab, daemon: Daemon, tmp_path: Path
+) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30, interval=POLL)
+    other = tmp_path / "other"
+    other.mkdir()
+    new = tmp_path / "10-bond.yaml"
+    new.write_text(bond_yaml(miimon=300))
+    command = [BONDCTL, "--config-dir", str(other), "--run-dir", str(daemon.run_dir)]
+    run = subprocess.run(
+        [*command, "apply", "--yes", str(new)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 64, run.stderr
+    assert "applies with its own directories" in run.stderr
+    assert list(other.iterdir()) == [] and converged(100)  # nothing installed, nothing changed

@@ -42,7 +42,7 @@ SERVICE_CHECKS = {
     "no-restarts": "NRestarts is 0",
     "type-notify": "the service is Type=notify",
     "unit-verify": "systemd-analyze verify bondd.service prints nothing",
-    "exposure-at-most-3": "systemd-analyze security rates the unit 3.0 or lower",
+    "exposure-at-most-2": "systemd-analyze security rates the unit 2.0 or lower",
     "files-installed": "binaries, /etc/bondd.d, modprobe conffile, example, completion, man",
     "version": "bondctl --version matches the package version",
     "bond-created": "dropping the active-backup YAML into /etc/bondd.d creates bond0",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -115,11 +116,21 @@ def test_unreadable_file(tmp_path: Path) -> None:
     assert diagnostic.pos is not None and diagnostic.pos.file.endswith("broken.yaml")
 
 
-def test_unreadable_path_is_reported_not_raised(tmp_path: Path) -> None:
-    # A directory named *.yaml is skipped; a dangling symlink cannot be read.
+def test_a_directory_fifo_or_dangling_link_named_yaml_is_an_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    # Dropping them silently once made the daemon delete the bonds they described.
     (tmp_path / "dir.yaml").mkdir()
     (tmp_path / "dangling.yaml").symlink_to(tmp_path / "missing")
-    assert discover([tmp_path], explicit=True) == []
+    os.mkfifo(tmp_path / "fifo.yaml")  # opening it for reading must not block
+    result = check([tmp_path], explicit=True)
+    assert not result.ok
+    found = {Path(d.pos.file).name: d.message for d in result.diagnostics if d.pos}
+    assert found == {
+        "dangling.yaml": "the file vanished or is a link to nothing",
+        "dir.yaml": "this is a directory, not a file",
+        "fifo.yaml": "this is not a regular file",
+    }
 
 
 def test_yaml_syntax_error_position() -> None:

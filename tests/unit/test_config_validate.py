@@ -436,7 +436,55 @@ def test_interface_names() -> None:
           ethernets: {eno1: {}}
           bonds: {averyveryverylongbond: {interfaces: [eno1]}}
     """)
-    assert "is longer than 15 characters" in errors(result)[0]
+    assert "is longer than 15 bytes" in errors(result)[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("bond%d", "contains '/', ':', '%' or whitespace"),
+        ("bo/nd", "contains '/', ':', '%' or whitespace"),
+        ("..", "is '.' or '..'"),
+        ("bond\\x00", "contains a control, formatting or invisible character"),
+        ("bond\\x1b[2J", "contains a control, formatting or invisible character"),
+        ("bond\\u202e0", "contains a control, formatting or invisible character"),
+        ("bönd01234567890", "is longer than 15 bytes"),
+    ],
+)
+def test_interface_names_follow_the_kernels_rules(name: str, problem: str) -> None:
+    result = run(f"""
+        network:
+          ethernets: {{eno1: {{}}}}
+          bonds: {{"{name}": {{interfaces: [eno1]}}}}
+    """)
+    assert any(problem in e for e in errors(result)), errors(result)
+    # The message itself never carries the raw control character.
+    assert all(e.isprintable() for e in errors(result))
+
+
+def test_probe_via_and_ipv6_zone_ids_are_checked() -> None:
+    result = run("""
+        network:
+          ethernets: {eno1: {}}
+          bonds: {bond0: {interfaces: [eno1]}}
+        bondd:
+          probes:
+            - {type: arp, target: 192.0.2.1, via: "bond0/../x"}
+            - {type: ping, target: "fe80::1%bond0\\nforged"}
+            - {type: ping, target: "fe80::1%bond0"}
+            - {type: tcp, target: 192.0.2.1, port: 22, timeout: .inf}
+            - {type: tcp, target: 192.0.2.1, port: 22, timeout: -1}
+            - {type: tcp, target: 192.0.2.1, port: 22, timeout: .nan}
+            - {type: tcp, target: 192.0.2.1, port: 22, timeout: "1000000h"}
+    """)
+    found = errors(result)
+    assert any(":6:" in e and "probe via" in e for e in found), found
+    assert any(":7:" in e and "zone id that is not an interface name" in e for e in found)
+    assert not any(":8:" in e for e in found)
+    for line in (9, 10, 11, 12):
+        assert any(
+            f":{line}:" in e and "probe timeout must be from 0.1 to 300 seconds" in e for e in found
+        ), (line, found)
 
 
 def test_match_forms() -> None:

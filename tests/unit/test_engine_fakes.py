@@ -209,3 +209,17 @@ def test_failed_probe_rolls_back_and_a_probe_failing_before_is_not_a_gate(tmp_pa
     result = begin(host(tmp_path, kernel, clock, prober=dead), proposal(with_probe))
     assert result.status is Status.COMMITTED
     assert [g.used for g in result.gates] == [False]
+
+
+@pytest.mark.parametrize(("then", "now"), [("boot-1", "unknown"), ("unknown", "unknown")])
+def test_an_unreadable_boot_id_fails_closed_the_change_is_rolled_back(
+    tmp_path: Path, then: str, now: str
+) -> None:
+    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
+    begin(host(tmp_path, kernel, clock, boot=then), proposal(BASE))
+    changed = proposal(BASE.replace("100", "50"))
+    begin(host(tmp_path, kernel, clock, boot=then), changed, confirm_timeout=60)
+    clock.now += 120
+    done = recover_now(host(tmp_path, kernel, clock, boot=now)) or ""
+    assert "reboot" not in done and "rolled back" in done
+    assert kernel.read().bond("bond0").options["miimon"] == 100  # type: ignore[union-attr]

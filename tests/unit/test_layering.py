@@ -14,6 +14,8 @@ PURE = [
     ROOT / "model.py",
     ROOT / "options.py",
     ROOT / "errors.py",
+    ROOT / "text.py",
+    ROOT / "durations.py",
     *sorted((ROOT / "config").glob("*.py")),
     *sorted((ROOT / "plan").glob("*.py")),
 ]

@@ -28,7 +28,7 @@ cat /tmp/verify.txt
 check unit-verify [ "$verify_rc" = 0 ] && [ ! -s /tmp/verify.txt ]
 exposure=$(systemd-analyze security bondd 2>/dev/null | sed -n 's/.*exposure level for bondd.service: \([0-9.]*\).*/\1/p')
 measure exposure "$exposure"
-check exposure-at-most-3 awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.0) }'
+check exposure-at-most-2 awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 2.0) }'
 check files-installed test -x /usr/sbin/bondd -a -x /usr/bin/bondctl -a -d /etc/bondd.d \
   -a -f /etc/modprobe.d/bondd.conf -a -f /usr/share/doc/bondd/examples/10-bond0.yaml \
   -a -f /usr/share/bash-completion/completions/bondctl -a -f /usr/share/man/man5/bondd.d.5.gz
