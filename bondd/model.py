@@ -238,6 +238,7 @@ class Settings:
     apply_on_change: bool = True
     lacp_gate: bool = True
     probes: tuple[ProbeSpec, ...] = ()
+    strict: bool = False  # values netplan passes but the kernel cannot take are errors
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,12 @@ def proposal(args: argparse.Namespace) -> Proposal:
         staged[target] = data
         old = target.read_text() if target.exists() else None
         files.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
-    desired = config.load_desired(dirs, explicit=bool(args.config_dirs), staged=staged)
-    found = config.check(dirs, explicit=bool(args.config_dirs), staged=staged).files
+    desired = config.load_desired(
+        dirs, explicit=bool(args.config_dirs), staged=staged, strict=getattr(args, "strict", False)
+    )
+    found = config.check(
+        dirs, explicit=bool(args.config_dirs), staged=staged, strict=getattr(args, "strict", False)
+    ).files
     return Proposal(desired, config.content_hash(found, staged), tuple(files))
 
 

@@ -42,19 +42,27 @@ class CheckResult:
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
-def check_tree(tree: YNode | None, sources: tuple[str, ...] = ()) -> CheckResult:
-    """Schema and semantic passes over an already merged tree."""
+def check_tree(
+    tree: YNode | None, sources: tuple[str, ...] = (), *, strict: bool = False
+) -> CheckResult:
+    """Schema and semantic passes over an already merged tree.
+
+    `strict` (or `bondd: {strict: true}`): values netplan accepts that bondd
+    does not apply as written are errors, not warnings.
+    """
     report = Reporter()
     builder = SchemaBuilder(report)
     state = builder.build(tree, sources)
     state = validate(state, builder.index, report)
+    if strict or state.settings.strict:
+        report.strictly()
     return CheckResult(state, tuple(report.diagnostics), ())
 
 
-def check_text(text: str, file: str = "<text>") -> CheckResult:
+def check_text(text: str, file: str = "<text>", *, strict: bool = False) -> CheckResult:
     """Check one YAML document given as text (tests, `bondctl apply FILE` previews)."""
     tree, found = parse_text(text, file)
-    result = check_tree(tree, (file,))
+    result = check_tree(tree, (file,), strict=strict)
     return CheckResult(result.state, _sorted(tuple(found) + result.diagnostics), ())
 
 
@@ -63,10 +71,11 @@ def check(
     *,
     explicit: bool = False,
     staged: Mapping[Path, bytes] | None = None,
+    strict: bool = False,
 ) -> CheckResult:
     """Read, merge and check every file; raises only ConfigDirMissingError."""
     loaded = load(dirs, explicit=explicit, staged=staged)
-    result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files))
+    result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files), strict=strict)
     diagnostics = loaded.diagnostics + result.diagnostics
     return CheckResult(result.state, _sorted(diagnostics), loaded.files)
 
@@ -76,9 +85,10 @@ def load_desired(
     *,
     explicit: bool = False,
     staged: Mapping[Path, bytes] | None = None,
+    strict: bool = False,
 ) -> DesiredState:
     """The validated desired state, or ConfigError with every diagnostic."""
-    result = check(dirs, explicit=explicit, staged=staged)
+    result = check(dirs, explicit=explicit, staged=staged, strict=strict)
     if not result.ok:
         raise ConfigError(result.diagnostics)
     return result.state

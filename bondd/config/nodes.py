@@ -15,7 +15,7 @@ from bondd.model import SourcePos
 
 @dataclass(eq=False)
 class YScalar:
-    value: object  # str, int, float, bool, None, or a YAML timestamp/bytes
+    value: str  # always the text as written: netplan types scalars by key, not by YAML
     pos: SourcePos
 
 
@@ -55,15 +55,15 @@ def merge(old: YNode, new: YNode) -> YNode:
     Mappings merge key by key, recursively; scalars are replaced; sequences
     are concatenated, the later file's items appended. bondd drops an
     appended item equal to one already present, so a later file that
-    restates a list (`interfaces: [eno1, eno2]`) does not double it. An empty
-    (null) value does not erase an earlier mapping: `eno1:` means "exists".
+    restates a list (`interfaces: [eno1, eno2]`) does not double it.
     Inputs are never modified: alias-shared nodes stay intact.
     """
     if isinstance(old, YMap) and isinstance(new, YMap):
         entries = dict(old.entries)
         for key, entry in new.entries.items():
             if key in entries:
-                entries[key] = YEntry(entry.key_pos, merge(entries[key].value, entry.value))
+                # The first definition's position: netplan resolves references by file order.
+                entries[key] = YEntry(entries[key].key_pos, merge(entries[key].value, entry.value))
             else:
                 entries[key] = entry
         return YMap(entries, old.pos)
@@ -76,6 +76,4 @@ def merge(old: YNode, new: YNode) -> YNode:
                 seen.append(value)
                 items.append(item)
         return YSeq(items, old.pos)
-    if isinstance(old, YMap) and isinstance(new, YScalar) and new.value is None:
-        return old
     return new
