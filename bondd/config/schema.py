@@ -918,11 +918,11 @@ class SchemaBuilder:
                 "bondd installs the route without it; TCP route metrics are left to your renderer",
             )
         e = node.entries
-        via = self.address(e["via"].value, "via") if "via" in e else None
+        via = self.route_address(e["via"].value, "via") if "via" in e else None
         if "to" not in e:
             self.r.error(node.pos, f"a route of {what} has no `to`", "add to: default or to: CIDR")
             return None
-        source = self.address(e["from"].value, "from") if "from" in e else None
+        source = self.route_address(e["from"].value, "from") if "from" in e else None
         to = self.route_to(e["to"].value, via)
         if to is None:
             return None
@@ -953,6 +953,15 @@ class SchemaBuilder:
             type=rtype or "unicast",
             mtu=mtu,
         )
+
+    def route_address(self, node: YNode, key: str) -> str | None:
+        """netplan takes `via` and `from` with a /prefix too, and uses the address."""
+        text = node.value if isinstance(node, YScalar) else None
+        if text is None or "/" not in text or grammar.address_family(text) is None:
+            return self.address(node, key)
+        address = str(ipaddress.ip_address(text.rsplit("/", 1)[0]))
+        self.r.passed(node.pos, f"route {key} {text} is applied as {address}", f"write {address}")
+        return address
 
     def route_to(self, node: YNode, via: str | None) -> str | None:
         text = node.value if isinstance(node, YScalar) else None
