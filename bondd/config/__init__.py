@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bondd.config.loader import DEFAULT_DIRS, load, parse_text
-from bondd.config.nodes import YNode
+from bondd.config.nodes import YNode, replaced, shadowed
 from bondd.config.schema import Reporter, SchemaBuilder
 from bondd.config.validate import validate
 from bondd.errors import ConfigError
@@ -54,9 +54,34 @@ def check_tree(
     builder = SchemaBuilder(report)
     state = builder.build(tree, sources)
     state = validate(state, builder.index, report)
+    if tree is not None:
+        report.diagnostics += _shadowed_errors(tree, sources)
     if strict or state.settings.strict:
         report.strictly()
     return CheckResult(state, tuple(report.diagnostics), ())
+
+
+# Each replaced value costs one more pass over the whole tree; a file rarely has any.
+MAX_SHADOWED_CHECKS = 16
+
+
+def _shadowed_errors(tree: YNode, sources: tuple[str, ...]) -> list[Diagnostic]:
+    """Errors in values a repeated key or a later file replaced.
+
+    netplan processes every occurrence, so `mode: bogus` followed by `mode:
+    active-backup` is an error there; the merged tree holds only the last value,
+    so each replaced one is checked in its place.
+    """
+    found: list[Diagnostic] = []
+    for path, old in shadowed(tree)[:MAX_SHADOWED_CHECKS]:
+        report = Reporter()
+        builder = SchemaBuilder(report)
+        variant = builder.build(replaced(tree, path, old), sources)
+        validate(variant, builder.index, report)
+        found += [
+            d for d in report.diagnostics if d.severity is Severity.ERROR and d.pos == old.pos
+        ]
+    return found
 
 
 def check_text(text: str, file: str = "<text>", *, strict: bool = False) -> CheckResult:

@@ -510,3 +510,16 @@ def test_all_errors_are_collected() -> None:
         "mode: bogus\nmii-monitor-interval: x\nlacp-rate: 7", extra="mtu: 20", strict=True
     )
     assert len(errors(result)) == 4
+
+
+def test_a_replaced_value_is_still_checked_as_netplan_does() -> None:
+    # netplan processes every occurrence of a repeated key: the last value wins,
+    # but an invalid earlier one is an error.
+    result = bond("mode: bogus\nmode: active-backup")
+    assert result.state.bonds[0].options["mode"] == "active-backup"
+    assert errors(result) == [
+        "t.yaml:7:15: error: unknown bond mode 'bogus' (use one of balance-rr, active-backup,"
+        " balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb)"
+    ]
+    result = bond("mode: active-backup\nmode: 802.3ad\nlacp-rate: fast")
+    assert errors(result) == [] and result.state.bonds[0].options["lacp_rate"] == "fast"
