@@ -13,7 +13,11 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from bondd.text import one_line
+from bondd.text import clipped, one_line
+
+# A diagnostic's message and hint are cut to these lengths: a value quoted
+# from a file may be a megabyte long.
+MESSAGE_LIMIT, HINT_LIMIT = 200, 120
 
 # An option value as the kernel reports it: ints for numbers and booleans,
 # the kernel's word for enums ("active-backup"), a lowercase MAC string, a
@@ -70,8 +74,8 @@ class Diagnostic:
 
     def format(self) -> str:
         where = f"{self.pos}: " if self.pos else ""
-        hint = f" ({self.hint})" if self.hint else ""
-        return one_line(f"{where}{self.severity}: {self.message}{hint}")
+        hint = f" ({clipped(self.hint, HINT_LIMIT)})" if self.hint else ""
+        return one_line(f"{where}{self.severity}: {clipped(self.message, MESSAGE_LIMIT)}{hint}")
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -241,6 +245,7 @@ class Settings:
     lacp_gate: bool = True
     probes: tuple[ProbeSpec, ...] = ()
     metrics_textfile: str | None = None  # None: node_exporter's directory, when it exists
+    strict: bool = False  # values netplan passes but the kernel cannot take are errors
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from bondd import scalars
 from bondd.model import BondMode, OptionValue
 
 INT_MAX = 2**31 - 1
@@ -90,6 +91,29 @@ class OptionValueError(ValueError):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class NotAppliedError(OptionValueError):
+    """A value netplan passes through (so the file stays valid) that the kernel cannot take.
+
+    bondd keeps the kernel default for the option and says so in a warning
+    (an error with --strict).
+    """
+
+
+NETPLAN_MODES = frozenset(
+    {
+        "balance-rr",
+        "active-backup",
+        "balance-xor",
+        "broadcast",
+        "802.3ad",
+        "balance-tlb",
+        "balance-alb",
+        "balance-tcp",
+        "balance-slb",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -763,8 +787,21 @@ def parse_yaml_value(option: BondOption, raw: object) -> OptionValue:
     key = option.yaml_key or option.kernel_name
     match option.kind:
         case Kind.INT:
-            if option.unit is not Unit.NONE:
+            if option.unit is not Unit.NONE and option.netplan:
+                # netplan takes any text here and leaves it to the renderer to parse.
+                try:
+                    value = parse_duration(raw, option.unit)
+                except OptionValueError as exc:
+                    raise NotAppliedError(exc.message, exc.hint) from exc
+            elif option.unit is not Unit.NONE:
                 value = parse_duration(raw, option.unit)
+            elif option.netplan and isinstance(raw, str):
+                number = scalars.uint(raw)
+                if number is None:
+                    raise OptionValueError(
+                        f"invalid unsigned int value {raw!r} for {key}", _range_hint(option)
+                    )
+                value = number
             elif isinstance(raw, int) and not isinstance(raw, bool):
                 value = raw
             elif isinstance(raw, str) and re.fullmatch(rf"\s*-?\d{{1,{_MAX_DIGITS}}}\s*", raw):
@@ -776,7 +813,8 @@ def parse_yaml_value(option: BondOption, raw: object) -> OptionValue:
             if (option.minimum is not None and value < option.minimum) or (
                 option.maximum is not None and value > option.maximum
             ):
-                raise OptionValueError(
+                error = NotAppliedError if option.netplan else OptionValueError
+                raise error(
                     f"{key} must be between {option.minimum} and {option.maximum}, got {value}",
                     _range_hint(option),
                 )
@@ -784,6 +822,8 @@ def parse_yaml_value(option: BondOption, raw: object) -> OptionValue:
         case Kind.BOOL:
             if isinstance(raw, bool):
                 return int(raw)
+            if isinstance(raw, str) and scalars.boolean(raw) is not None:
+                return int(bool(scalars.boolean(raw)))
             if isinstance(raw, str) and raw.lower() in option.values:
                 return option.values[raw.lower()]
             raise OptionValueError(f"{key} must be true or false, got {_show(raw)}")
@@ -811,6 +851,8 @@ def _parse_enum(option: BondOption, raw: object, key: str) -> str:
     choices = ", ".join(option.values)
     if not isinstance(raw, str):
         raise OptionValueError(f"{key} must be one of {choices}, got {_show(raw)}")
+    if option.kernel_name == "mode" and raw not in NETPLAN_MODES:
+        raise OptionValueError(f"unknown bond mode {raw!r}", f"use one of {choices}")
     word = raw.strip().lower()
     # People write the arp_validate words kebab-case, like every other YAML value.
     if word not in option.values and word.replace("-", "_") in option.values:
@@ -821,6 +863,11 @@ def _parse_enum(option: BondOption, raw: object, key: str) -> str:
         raise OptionValueError(
             f"mode {raw} exists only for Open vSwitch bonds, which bondd does not manage",
             f"use one of {choices}",
+        )
+    if option.netplan:
+        # netplan writes the word through unchecked; the kernel has no such value.
+        raise NotAppliedError(
+            f"{key} {raw!r} is not a value the kernel knows", f"use one of {choices}"
         )
     raise OptionValueError(f"{key} must be one of {choices}, got {raw!r}")
 
@@ -842,19 +889,18 @@ def parse_mac(raw: object, key: str = "macaddress") -> str:
 def _parse_address_list(option: BondOption, raw: object, key: str) -> tuple[str, ...]:
     version = 4 if option.kind is Kind.IPV4_LIST else 6
     items: Iterable[object]
-    if isinstance(raw, str):
-        items = [raw]
-    elif isinstance(raw, list | tuple):
+    if isinstance(raw, list | tuple):
         items = raw
     else:
-        raise OptionValueError(f"{key} must be a list of IPv{version} addresses, got {_show(raw)}")
+        raise OptionValueError(
+            f"{key} must be a list of IPv{version} addresses, got {_show(raw)} (expected sequence)",
+            f"write it as [{raw}]" if isinstance(raw, str) else None,
+        )
     out: list[str] = []
     for item in items:
-        try:
-            address = ipaddress.ip_address(str(item).strip()) if isinstance(item, str) else None
-        except ValueError:
-            address = None
-        if address is None or address.version != version:
+        ok = isinstance(item, str) and (scalars.is_ip4 if version == 4 else scalars.is_ip6)(item)
+        address = ipaddress.ip_address(item) if ok and isinstance(item, str) else None
+        if address is None:
             raise OptionValueError(
                 f"{key}: {_show(item)} is not an IPv{version} address",
                 "ARP targets are IPv4 (arp-ip-targets), NS targets IPv6 (ns-ip6-targets)",

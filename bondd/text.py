@@ -14,3 +14,12 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text` made one line (see `one_line`) and cut to `limit` characters, marked with '...'.
+
+    A value quoted from a file can be a megabyte long; a message quoting it
+    stays readable."""
+    line = one_line(text)
+    return line if len(line) <= limit else line[: limit - 3] + "..."

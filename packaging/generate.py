@@ -26,7 +26,7 @@ if str(REPO) not in sys.path:
 
 from bondd import options as opt  # noqa: E402
 from bondd.cli.main import build_parser  # noqa: E402
-from bondd.config import keys  # noqa: E402
+from bondd.config import grammar, keys  # noqa: E402
 
 NETWORK_DOC: Mapping[str, str] = {
     "version": "Must be 2, as in netplan.",
@@ -51,6 +51,9 @@ BONDD_DOC: Mapping[str, str] = {
     " Without it, the daemon writes \\fI/var/lib/prometheus/node\\-exporter/bondd.prom\\fR"
     " (node_exporter's textfile directory on Debian) when that directory exists, else"
     " nothing; \\fBbondctl metrics\\fR prints the same text.",
+    "strict": "false (default): a value netplan accepts but bondd cannot apply as written"
+    " (see \\fBVALUES NETPLAN PASSES\\fR) is a warning and the rest is applied. true: it is"
+    " an error, as with \\fBbondctl \\-\\-strict\\fR.",
 }
 METRICS_DOC: Mapping[str, str] = {
     "textfile": "An absolute path ending in \\fI.prom\\fR, in the directory node_exporter's"
@@ -141,11 +144,63 @@ def key_list(documented: Mapping[str, str], accepted: Iterable[str]) -> list[str
     return lines
 
 
-def others(table: Mapping[str, str]) -> list[str]:
+def others(table: Mapping[str, str], rules: Mapping[str, grammar.Rule]) -> list[str]:
     lines: list[str] = []
     for key in sorted(table):
-        lines += [".TP", f".B {esc(key)}", esc(table[key]) + "."]
+        rule = rules.get(key)
+        checked = (
+            f"Checked as netplan checks it: {grammar.describe_shape(rule)}."
+            if rule
+            else "Checked as netplan checks it: an interface defined in the same file or an"
+            " earlier one."
+        )
+        lines += [".TP", f".B {esc(key)}", esc(f"{checked} Not applied: {table[key]}.")]
     return lines
+
+
+PASSED: tuple[tuple[str, str], ...] = (
+    (
+        "a bond option the kernel refuses in the bond's mode (lacp-rate or primary in"
+        " balance-rr, arp-interval or packets-per-member in 802.3ad, ...)",
+        "the option is not applied; the kernel default stays",
+    ),
+    (
+        "a word the kernel does not know for an option netplan passes through as text"
+        " (transmit-hash-policy, ad-select, primary-reselect-policy: none; lacp-rate,"
+        " arp-validate, ...), or a time span it cannot read (mii-monitor-interval, up-delay,"
+        " down-delay, arp-interval, learn-packet-interval)",
+        "the kernel default stays",
+    ),
+    (
+        "a number netplan accepts outside the kernel's range (mtu below 68, gratuitous-arp"
+        " above 255, ...)",
+        "the value is not applied",
+    ),
+    (
+        "mii-monitor-interval and arp-interval both set",
+        "ARP monitoring runs (what the kernel keeps when both are given); mii-monitor-interval"
+        " is not applied",
+    ),
+    ("primary naming an interface that is not a port of the bond", "primary is not applied"),
+    (
+        "addresses, routes, gateway4 or gateway6 on a bond port",
+        "not applied: the port's traffic is the bond's",
+    ),
+    ("a bond listing itself or another bond as a port", "that port is not enslaved"),
+    ("gateway4 or gateway6 next to a default route in routes", "the gateway key is not applied"),
+    (
+        "a route destination with host bits set, an address prefix followed by other text",
+        "applied as the network it names",
+    ),
+    (
+        "a bond or VLAN name longer than 15 characters",
+        "not created (the kernel cannot name it); netplan's backends ignore it too",
+    ),
+    (
+        "a match with no name, macaddress or driver; an InfiniBand MAC",
+        "the ethernet is not used as a port",
+    ),
+)
 
 
 def option_entry(option: opt.BondOption) -> list[str]:
@@ -267,7 +322,8 @@ def render_bondd_d() -> str:
         ".PP",
         "A port of a bond cannot carry "
         + ", ".join(f"\\fB{k}\\fR" for k in PORT_FORBIDDEN)
-        + " (they belong on the bond: an error); \\fBmtu\\fR and \\fBmacaddress\\fR are"
+        + " (they belong on the bond: a warning, and they are not applied); \\fBmtu\\fR and"
+        " \\fBmacaddress\\fR are"
         " accepted with a warning, because the bond sets them on its ports. An ethernet"
         " that is no bond's port is left alone.",
         ".PP",
@@ -309,11 +365,32 @@ def render_bondd_d() -> str:
         "Keys of \\fBmetrics\\fR:",
         *key_list(METRICS_DOC, keys.METRICS_KEYS),
         ".SH KEYS LEFT TO OTHERS",
-        "Accepted on ethernets, bonds and vlans, reported once as a note:",
-        *others(keys.OTHERS_COMMON),
+        "Accepted on ethernets, bonds and vlans, checked as netplan 0.106 checks them (a file"
+        " netplan refuses is refused), reported once as a note:",
+        *others(keys.OTHERS_COMMON, grammar.COMMON),
         ".PP",
-        "Accepted on ethernets only, reported once as a note:",
-        *others(keys.OTHERS_PHYSICAL),
+        "Accepted on ethernets only, checked the same way, reported once as a note:",
+        *others(keys.OTHERS_PHYSICAL, grammar.PHYSICAL),
+        ".PP",
+        "The renderer's own refusals are checked too, for the renderer a definition gets"
+        " (its \\fBrenderer\\fR, its section's, the file's, else networkd): networkd refuses"
+        " ipv6\\-address\\-generation stable\\-privacy and dhcp4\\-overrides that differ from"
+        " dhcp6\\-overrides when both DHCPs are on; NetworkManager refuses match by driver,"
+        " ipv6\\-mtu, activation\\-mode off and address options.",
+        ".SH VALUES",
+        "Every scalar is read as the text written and typed by its key, as netplan does:"
+        " booleans are true/false, yes/no, on/off, y/n in any case, quoted or not; numbers"
+        " are base\\-10 digits, quoted or not (no 0x, no underscores, no YAML 1.1 base\\-60:"
+        " 52:54:00:12:34:56 is a MAC). A key repeated in one mapping is read again: mappings"
+        " merge, the last scalar wins. Only the first YAML document of a file is read."
+        " \\fB<<\\fR is an ordinary key. An empty value where a mapping or list is wanted is"
+        " an error (write \\fB{}\\fR or \\fB[]\\fR). References (ports, \\fBlink\\fR,"
+        " \\fBprimary\\fR) must name an interface defined in the same file or an earlier one.",
+        ".SH VALUES NETPLAN PASSES",
+        "netplan accepts these, so the file stays valid; bondd applies the rest and says in"
+        " one warning what it does instead (an error with \\fBbondd: {strict: true}\\fR or"
+        " \\fBbondctl \\-\\-strict\\fR):",
+        *[line for what, instead in PASSED for line in (".TP", esc(what), esc(instead) + ".")],
         ".SH DEVICE KINDS NOT MANAGED",
         "These sections of \\fBnetwork\\fR are errors in a bondd file: "
         + ", ".join(f"\\fB{esc(k)}\\fR" for k in sorted(keys.UNMANAGED_KINDS))

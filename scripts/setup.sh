@@ -81,3 +81,15 @@ fi
 version() { "$1" -c 'import importlib.metadata as m; print(m.version("pyroute2"))' 2>/dev/null || echo "?"; }
 echo "setup: ready ($(.venv/bin/python --version), pyroute2 $(version .venv/bin/python);" \
   "Debian's python3-pyroute2 $(dpkg-query -W -f='${Version}' python3-pyroute2))"
+
+# netplan 0.106 (Debian 12's netplan.io and libnetplan0), unpacked, never
+# installed, for the differential test (tests/unit/test_netplan_differential.py):
+# nothing outside .lab/netplan changes.
+NETPLAN_LAB=.lab/netplan
+if [ ! -x "$NETPLAN_LAB/root/usr/libexec/netplan/generate" ]; then
+  echo "setup: fetching netplan.io and libnetplan0 into $NETPLAN_LAB (not installed)"
+  rm -rf "$NETPLAN_LAB" && mkdir -p "$NETPLAN_LAB/debs"
+  (cd "$NETPLAN_LAB/debs" && apt-get download -qq netplan.io libnetplan0 2>/dev/null ||
+    { apt-get update -qq && apt-get download -qq netplan.io libnetplan0; })
+  for deb in "$NETPLAN_LAB"/debs/*.deb; do dpkg-deb -x "$deb" "$NETPLAN_LAB/root"; done
+fi

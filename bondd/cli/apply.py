@@ -116,7 +116,9 @@ def proposal(args: argparse.Namespace) -> Proposal:
             files.append((source.name, source.read_bytes()))
         except OSError as exc:
             output.die(f"cannot read {source}: {exc.strerror}", exit_code=66)
-    return build_proposal(dirs, explicit=bool(args.config_dirs), files=files)
+    return build_proposal(
+        dirs, explicit=bool(args.config_dirs), files=files, strict=getattr(args, "strict", False)
+    )
 
 
 def run(args: argparse.Namespace) -> int:

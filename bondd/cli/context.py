@@ -28,7 +28,9 @@ EX_NOPERM = 77
 
 def desired(args: argparse.Namespace) -> DesiredState:
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
-    return config.load_desired(dirs, explicit=bool(args.config_dirs))
+    return config.load_desired(
+        dirs, explicit=bool(args.config_dirs), strict=getattr(args, "strict", False)
+    )
 
 
 def require_root(what: str) -> None:

@@ -48,6 +48,13 @@ COMMANDS: tuple[ModuleType, ...] = (
 
 def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="values netplan accepts but bondd cannot apply as written are errors, not"
+        " warnings (like `bondd: {strict: true}`)",
+    )
+    parser.add_argument(
         "--config-dir",
         metavar="DIR",
         type=Path,

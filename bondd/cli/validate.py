@@ -30,7 +30,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
-    result = config.check(dirs, explicit=bool(args.config_dirs))
+    result = config.check(
+        dirs, explicit=bool(args.config_dirs), strict=getattr(args, "strict", False)
+    )
     counts = {s: sum(1 for d in result.diagnostics if d.severity is s) for s in Severity}
     if args.json:
         output.print_json(

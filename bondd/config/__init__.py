@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bondd.config.loader import DEFAULT_DIRS, load, parse_text
-from bondd.config.nodes import YNode
+from bondd.config.nodes import YNode, replaced, shadowed
 from bondd.config.schema import Reporter, SchemaBuilder
 from bondd.config.validate import validate
 from bondd.errors import ConfigError
@@ -44,19 +44,52 @@ class CheckResult:
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
-def check_tree(tree: YNode | None, sources: tuple[str, ...] = ()) -> CheckResult:
-    """Schema and semantic passes over an already merged tree."""
+def check_tree(
+    tree: YNode | None, sources: tuple[str, ...] = (), *, strict: bool = False
+) -> CheckResult:
+    """Schema and semantic passes over an already merged tree.
+
+    `strict` (or `bondd: {strict: true}`): values netplan accepts that bondd
+    does not apply as written are errors, not warnings.
+    """
     report = Reporter()
     builder = SchemaBuilder(report)
     state = builder.build(tree, sources)
     state = validate(state, builder.index, report)
+    if tree is not None:
+        report.diagnostics += _shadowed_errors(tree, sources)
+    if strict or state.settings.strict:
+        report.strictly()
     return CheckResult(state, tuple(report.diagnostics), ())
 
 
-def check_text(text: str, file: str = "<text>") -> CheckResult:
+# Each replaced value costs one more pass over the whole tree; a file rarely has any.
+MAX_SHADOWED_CHECKS = 16
+
+
+def _shadowed_errors(tree: YNode, sources: tuple[str, ...]) -> list[Diagnostic]:
+    """Errors in values a repeated key or a later file replaced.
+
+    netplan processes every occurrence, so `mode: bogus` followed by `mode:
+    active-backup` is an error there; the merged tree holds only the last value,
+    so each replaced one is checked in its place.
+    """
+    found: list[Diagnostic] = []
+    for path, old in shadowed(tree)[:MAX_SHADOWED_CHECKS]:
+        report = Reporter()
+        builder = SchemaBuilder(report)
+        variant = builder.build(replaced(tree, path, old), sources)
+        validate(variant, builder.index, report)
+        found += [
+            d for d in report.diagnostics if d.severity is Severity.ERROR and d.pos == old.pos
+        ]
+    return found
+
+
+def check_text(text: str, file: str = "<text>", *, strict: bool = False) -> CheckResult:
     """Check one YAML document given as text (tests, `bondctl apply FILE` previews)."""
     tree, found = parse_text(text, file)
-    result = check_tree(tree, (file,))
+    result = check_tree(tree, (file,), strict=strict)
     return CheckResult(result.state, _sorted(tuple(found) + result.diagnostics), ())
 
 
@@ -65,10 +98,11 @@ def check(
     *,
     explicit: bool = False,
     staged: Mapping[Path, bytes] | None = None,
+    strict: bool = False,
 ) -> CheckResult:
     """Read, merge and check every file; raises only ConfigDirMissingError."""
     loaded = load(dirs, explicit=explicit, staged=staged)
-    result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files))
+    result = check_tree(loaded.tree, tuple(str(f) for f in loaded.files), strict=strict)
     diagnostics = loaded.diagnostics + result.diagnostics
     return CheckResult(result.state, _sorted(diagnostics), loaded.files, loaded.digest)
 
@@ -78,9 +112,10 @@ def load_desired(
     *,
     explicit: bool = False,
     staged: Mapping[Path, bytes] | None = None,
+    strict: bool = False,
 ) -> DesiredState:
     """The validated desired state, or ConfigError with every diagnostic."""
-    result = check(dirs, explicit=explicit, staged=staged)
+    result = check(dirs, explicit=explicit, staged=staged, strict=strict)
     if not result.ok:
         raise ConfigError(result.diagnostics)
     return result.state
@@ -91,9 +126,10 @@ def load_checked(
     *,
     explicit: bool = False,
     staged: Mapping[Path, bytes] | None = None,
+    strict: bool = False,
 ) -> CheckResult:
     """One read of the files: the valid result (state and digest), or ConfigError."""
-    result = check(dirs, explicit=explicit, staged=staged)
+    result = check(dirs, explicit=explicit, staged=staged, strict=strict)
     if not result.ok:
         raise ConfigError(result.diagnostics)
     return result

@@ -4,7 +4,8 @@ netplan files must work unchanged, so every key netplan accepts on
 ethernets, bonds and vlans is known here: either bondd applies it, or it
 is reported once as a note naming who does handle it. A key in neither set
 is an error. Device kinds bondd does not manage are listed with the reason.
-Source: netplan's YAML reference (doc/netplan-yaml.md). Pure data.
+Source: netplan 0.106's parser tables (src/parse.c); the value rules of the
+keys left to others are in `grammar`. Pure data.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ OTHERS_COMMON: Mapping[str, str] = MappingProxyType(
         "activation-mode": _BOOT,
         "ignore-carrier": _BOOT,
         "accept-ra": _IPV6,
-        "ra-overrides": _IPV6,
         "link-local": _IPV6,
         "ipv6-privacy": _IPV6,
         "ipv6-address-generation": _IPV6,
@@ -45,8 +45,7 @@ OTHERS_COMMON: Mapping[str, str] = MappingProxyType(
         "ipv6-mtu": _IPV6,
         "routing-policy": "policy routing rules are left to netplan or your renderer",
         "neigh-suppress": _BRIDGE,
-        "hairpin": _BRIDGE,
-        "port-mac-learning": _BRIDGE,
+        "networkmanager": "NetworkManager's connection settings are NetworkManager's own",
     }
 )
 
@@ -57,6 +56,7 @@ OTHERS_PHYSICAL: Mapping[str, str] = MappingProxyType(
         for key in (
             "set-name",
             "wakeonlan",
+            "wakeonwlan",
             "emit-lldp",
             "receive-checksum-offload",
             "transmit-checksum-offload",
@@ -92,20 +92,18 @@ UNMANAGED_KINDS = frozenset(
         "tunnels",
         "modems",
         "vrfs",
-        "dummy-devices",
-        "virtual-ethernets",
         "nm-devices",
     }
 )
 TOP_KEYS = frozenset({"network", "bondd"})
-BONDD_KEYS = frozenset({"apply-on-change", "lacp-gate", "probes", "metrics"})
+BONDD_KEYS = frozenset({"apply-on-change", "lacp-gate", "probes", "metrics", "strict"})
 METRICS_KEYS = frozenset({"textfile"})
 PROBE_KEYS = frozenset({"type", "target", "via", "port", "timeout"})
 ADDRESS_OPTION_KEYS = frozenset({"lifetime", "label"})
 ROUTE_KEYS_APPLIED = frozenset(
     {"to", "via", "from", "on-link", "metric", "type", "scope", "table", "mtu"}
 )
-ROUTE_KEYS_OTHERS = frozenset({"congestion-window", "advertised-receive-window", "advertised-mss"})
+ROUTE_KEYS_OTHERS = frozenset({"congestion-window", "advertised-receive-window"})
 ROUTE_TYPES = frozenset(
     {
         "unicast",

@@ -6,11 +6,18 @@ same name in an earlier one (/run/bondd.d over /etc/bondd.d); the files
 left are then read in lexical order of their names, whatever their
 directory, later ones amending earlier ones (see `nodes.merge`).
 
-Only the safe loader is used (libyaml's `CSafeLoader` when present, else
-`yaml.SafeLoader`). Any problem reading a file (unreadable,
-not UTF-8, YAML syntax, several documents, recursive aliases) becomes a
-`Diagnostic` at the right position, never an exception. The only exception
-raised is `ConfigDirMissingError` for a directory the user named.
+Only the safe loader's parser and composer are used (libyaml's
+`CSafeLoader` when present, else `yaml.SafeLoader`), never its constructor:
+netplan reads every scalar as text and types it by key, so does bondd
+(`52:54:00:12:34:56` is a MAC, not a YAML 1.1 base-60 integer; `0x64` and
+`9_000` are not numbers). Tags are ignored and `<<` is an ordinary key, as in
+netplan. A key repeated in one mapping is processed again, as netplan does:
+mappings merge, a scalar takes the last value. Only the first document of a
+file is read (netplan's libyaml loads one); a second one gets a warning.
+Any problem reading a file (unreadable, not UTF-8, YAML syntax, recursive
+aliases) becomes a `Diagnostic` at the right position, never an exception.
+The only exception raised is `ConfigDirMissingError` for a directory the
+user named.
 """
 
 from __future__ import annotations
@@ -33,9 +40,8 @@ DEFAULT_DIRS: tuple[Path, ...] = (Path("/etc/bondd.d"), Path("/run/bondd.d"))
 MAX_EXPANDED_NODES = 200_000
 
 
-# libyaml's parser with PyYAML's safe constructor: the same safe loading (no
-# arbitrary Python objects), about ten times faster, which a 500-bond
-# configuration needs. Without libyaml, the pure-Python SafeLoader.
+# libyaml's parser and composer: about ten times faster than the pure-Python
+# ones, which a 500-bond configuration needs. Without libyaml, SafeLoader.
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -80,22 +86,12 @@ class MarkedLoader(limits.LimitedComposer, SAFE_LOADER):  # type: ignore[valid-t
         pos = self.pos(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             limits.check_scalar(node)
-            try:
-                value = self.construct_object(node, deep=True)
-            except (ValueError, TypeError, OverflowError) as exc:
-                # e.g. a timestamp like 2024-02-30 or `!!float x`
-                raise _RefusedError(
-                    f"cannot read value {node.value[:40]!r}: {str(exc)[:80]}",
-                    node.start_mark,
-                    "quote the value if it is meant as text",
-                ) from exc
-            return YScalar(value, pos)
+            return YScalar(str(node.value), pos)
         if isinstance(node, yaml.SequenceNode):
             seq = YSeq([self.to_ynode(child) for child in node.value], pos)
             self._count(node, sum(self._sizes.get(id(c), 1) for c in node.value))
             return seq
         if isinstance(node, yaml.MappingNode):
-            self.flatten_mapping(node)  # resolves `<<` merge keys
             entries: dict[str, YEntry] = {}
             for key_node, value_node in node.value:
                 key_pos = self.pos(key_node.start_mark)
@@ -110,17 +106,22 @@ class MarkedLoader(limits.LimitedComposer, SAFE_LOADER):  # type: ignore[valid-t
                     )
                     continue
                 name = str(key_node.value)
+                value = self.to_ynode(value_node)
                 if name in entries:
-                    first = entries[name].key_pos
-                    self.diagnostics.append(
-                        Diagnostic(
-                            Severity.ERROR,
-                            f"duplicate key {name!r}",
-                            key_pos,
-                            f"it is already set at line {first.line}; keep one",
+                    # netplan handles the key again: blocks merge, the last scalar wins.
+                    old = entries[name].value
+                    if isinstance(old, YScalar) != isinstance(value, YScalar):
+                        self.diagnostics.append(
+                            Diagnostic(
+                                Severity.ERROR,
+                                f"`{name}` is given again as {_shape(value)}; at line"
+                                f" {entries[name].key_pos.line} it is {_shape(old)}",
+                                key_pos,
+                                "netplan reads both, and one of them has the wrong type: keep one",
+                            )
                         )
-                    )
-                entries[name] = YEntry(key_pos, self.to_ynode(value_node))
+                    value = merge(old, value)
+                entries[name] = YEntry(key_pos, value)
             self._count(
                 node, sum(self._sizes.get(id(v), 1) for _, v in node.value) + len(node.value)
             )
@@ -136,6 +137,12 @@ class MarkedLoader(limits.LimitedComposer, SAFE_LOADER):  # type: ignore[valid-t
                 node.start_mark,
                 "expand the aliases by hand",
             )
+
+
+def _shape(node: YNode) -> str:
+    return (
+        "a mapping" if isinstance(node, YMap) else "a list" if isinstance(node, YSeq) else "a value"
+    )
 
 
 class _RefusedError(Exception):
@@ -238,10 +245,20 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
     except yaml.YAMLError as exc:
         return None, [_reader_error(file, text, exc)]
     try:
-        node = loader.get_single_node()
+        node = loader.get_node() if loader.check_node() else None
         if node is None:
             return None, []
         tree = loader.to_ynode(node)
+        if _more_documents(loader):
+            loader.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "only the first YAML document of this file is read",
+                    tree.pos,
+                    "netplan reads only the first document too; remove the others or split the"
+                    " file",
+                )
+            )
     except (_RefusedError, limits.LimitExceededError) as exc:
         return None, [Diagnostic(Severity.ERROR, exc.message, loader.pos(exc.mark), exc.hint)]
     except yaml.MarkedYAMLError as exc:
@@ -255,6 +272,14 @@ def parse_text(text: str, file: str) -> tuple[YNode | None, list[Diagnostic]]:
     finally:
         loader.dispose()
     return tree, loader.diagnostics
+
+
+def _more_documents(loader: MarkedLoader) -> bool:
+    try:
+        return bool(loader.check_node())
+    except yaml.YAMLError:
+        # What follows the first document is never read, so its errors do not count.
+        return True
 
 
 def _yaml_error(loader: MarkedLoader, exc: yaml.MarkedYAMLError) -> Diagnostic:
@@ -332,13 +357,11 @@ def load(
         diagnostics.extend(found)
         if node is None or any(d.severity is Severity.ERROR for d in found):
             continue
-        if isinstance(node, YScalar) and node.value is None:
-            continue
         if not isinstance(node, YMap):
             diagnostics.append(
                 Diagnostic(
                     Severity.ERROR,
-                    "the file must hold a mapping with `network:` or `bondd:`",
+                    "the file must hold a mapping with `network:` or `bondd:` (expected mapping)",
                     node.pos,
                     "start the file with `network:`",
                 )

@@ -40,14 +40,16 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
     def at(kernel_name: str) -> SourcePos | None:
         return index.at("bond", name, "option", kernel_name) or index.at("bond", name)
 
-    for kernel_name in options:
+    for kernel_name in list(options):
         option = opt.by_kernel_name(kernel_name)
         if mode not in option.modes:
-            report.error(
+            # netplan writes it anyway; the kernel would refuse the whole change (EACCES).
+            report.passed(
                 at(kernel_name),
-                f"{_key(option)} is not supported in mode {mode} of {name}",
-                f"the kernel accepts it only in {_modes(option.modes)}; remove it or change mode",
+                f"{_key(option)} of {name} is not applied: the kernel refuses it in mode {mode}",
+                f"it works only in {_modes(option.modes)}; remove it or change mode",
             )
+            del options[kernel_name]
         elif mode not in option.effective_modes:
             report.warning(
                 at(kernel_name),
@@ -72,11 +74,14 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
     miimon = options.get("miimon")
     arp_interval = options.get("arp_interval", 0)
     if miimon and arp_interval:
-        report.error(
-            at("arp_interval"),
-            f"{name} sets both mii-monitor-interval and arp-interval; the kernel runs only one",
-            "keep mii-monitor-interval for carrier-based monitoring, or set it to 0 for ARP",
+        # One netlink request with both: the kernel sets arp_interval last and stops MII.
+        report.passed(
+            at("miimon"),
+            f"mii-monitor-interval of {name} is not applied: arp-interval is set too and the"
+            " kernel runs one monitor, so bondd runs ARP monitoring",
+            "remove mii-monitor-interval, or arp-interval for carrier-based monitoring",
         )
+        del options["miimon"]
     targets = options.get("arp_ip_target", ())
     ns_targets = options.get("ns_ip6_target", ())
     if arp_interval and not targets and not ns_targets:
@@ -129,11 +134,12 @@ def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
     primary = options.get("primary")
     if isinstance(primary, str) and bond.port(primary) is None:
         ports = ", ".join(p.id for p in bond.ports)
-        report.error(
+        report.passed(
             at("primary"),
-            f"primary `{primary}` is not a port of {name}",
+            f"primary of {name} is not applied: `{primary}` is not one of its ports",
             f"use one of: {ports}" if ports else "add it to interfaces",
         )
+        del options["primary"]
     system = options.get("ad_actor_system")
     if isinstance(system, str) and (system == "00:00:00:00:00:00" or int(system[:2], 16) & 1):
         report.error(

@@ -18,7 +18,11 @@ from bondd.engine.transaction import Proposal
 
 
 def build(
-    dirs: Sequence[Path], *, explicit: bool, files: Sequence[tuple[str, bytes]] = ()
+    dirs: Sequence[Path],
+    *,
+    explicit: bool,
+    files: Sequence[tuple[str, bytes]] = (),
+    strict: bool = False,
 ) -> Proposal:
     """The proposal of `dirs` with `files` (name, content) installed into `dirs[0]`.
 
@@ -34,5 +38,5 @@ def build(
         old = staging.installed_text(target)
         records.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
     # The proposal's identity is the hash of exactly the bytes checked.
-    result = config.load_checked(dirs, explicit=explicit, staged=staged)
+    result = config.load_checked(dirs, explicit=explicit, staged=staged, strict=strict)
     return Proposal(result.state, result.digest, tuple(records))

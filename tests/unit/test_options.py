@@ -132,7 +132,7 @@ def test_every_yaml_key_goes_through_the_whole_pipeline(option: opt.BondOption) 
         assert not errors, (key, [d.format() for d in errors])
         assert result.state.bonds[0].options[option.kernel_name] == canonical
         bad_text = text.replace(f"{key}: {_yaml_value(good)}", f"{key}: {_yaml_value(bad)}")
-        bad_result = check_text(bad_text)
+        bad_result = check_text(bad_text, strict=True)
         assert not bad_result.ok, key
         assert option.kernel_name not in bad_result.state.bonds[0].options
 

@@ -20,7 +20,9 @@ GOOD = """network:
       interfaces: [eno1, eno2]
       parameters: {mode: active-backup, up-delay: 150}
 """
-BAD = GOOD.replace("mode: active-backup", "mode: active-backup, lacp-rate: fast")
+BAD = GOOD.replace("mode: active-backup", "mode: active-backup, min-links: 0x2")
+# netplan passes lacp-rate in active-backup through; bondd warns, and refuses it with --strict
+PASSED = GOOD.replace("mode: active-backup", "mode: active-backup, lacp-rate: fast")
 
 
 def conf(tmp_path: Path, text: str, name: str = "10-bond.yaml") -> Path:
@@ -45,9 +47,22 @@ def test_invalid_config_exits_65(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["--config-dir", str(directory), "validate"]) == 65
     out = capsys.readouterr().out
     assert (
-        f"{directory}/10-bond.yaml:6:52: error: lacp-rate is not supported in mode"
-        " active-backup of bond0" in out
+        f"{directory}/10-bond.yaml:6:52: error: invalid unsigned int value '0x2' for min-links"
+        in out
     )
+
+
+def test_strict_turns_passed_through_values_into_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = conf(tmp_path, PASSED)
+    assert main(["--config-dir", str(directory), "validate"]) == 0
+    warned = capsys.readouterr().out
+    assert "warning: lacp-rate of bond0 is not applied: the kernel refuses it in mode" in warned
+    assert main(["--config-dir", str(directory), "--strict", "validate"]) == 65
+    assert "error: lacp-rate of bond0 is not applied" in capsys.readouterr().out
+    conf(tmp_path, PASSED + "bondd: {strict: true}\n")
+    assert main(["--config-dir", str(directory), "validate"]) == 65
 
 
 def test_missing_named_directory_exits_66(
@@ -132,7 +147,7 @@ def test_real_bondctl_subprocess(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 65
-    assert "error: lacp-rate is not supported in mode active-backup" in done.stdout
+    assert "error: invalid unsigned int value '0x2' for min-links" in done.stdout
     assert done.stderr == ""
     missing = subprocess.run(
         [str(bondctl), "--config-dir", str(tmp_path / "nope"), "validate"],
