@@ -444,7 +444,7 @@ def render_bondctl() -> str:
         "Every transaction, whoever runs it (\\fBbondctl apply\\fR without a daemon, the"
         " daemon, a rollback), first starts a guard process and waits until it is armed;"
         " only then is anything written. The guard runs in a session of its own (where"
-        " systemd is PID 1, in a transient unit \\fIbondd\-guard\-TXN.service\\fR of its own)"
+        " systemd is PID 1, in a transient unit \\fIbondd\\-guard\\-TXN.service\\fR of its own)"
         " and is named in the pending record with the process running the transaction"
         " (PID, start time and boot id, so a reused PID is never taken for it).",
         ".PP",
