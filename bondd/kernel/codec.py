@@ -47,7 +47,9 @@ RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
 IFADDRMSG = struct.Struct("=BBBBi")  # family, prefixlen, flags, scope, index
-RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, proto, scope, type, flags
+RTMSG = struct.Struct(
+    "=BBBBBBBBI"
+)  # family, dst_len, src_len, tos, table, proto, scope, type, flags
 NLATTR = struct.Struct("=HH")
 _ERRNO = struct.Struct("=i")
 
@@ -146,7 +148,7 @@ _LITTLE = struct.pack("=H", 1) == b"\x01\x00"
 class IfInfo(NamedTuple):
     family: int
     type: int
-    index: int
+    ifindex: int
     flags: int
     change: int
 
@@ -156,7 +158,7 @@ class IfAddr(NamedTuple):
     prefixlen: int
     flags: int
     scope: int
-    index: int
+    ifindex: int
 
 
 class RtMsg(NamedTuple):
