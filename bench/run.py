@@ -44,23 +44,30 @@ def main() -> int:
     args = parser.parse_args()
 
     from bench import scenarios as s  # noqa: PLC0415 (pyroute2 exists only in the venv)
+    from bench.steps import step  # noqa: PLC0415
 
     reps = 1 if args.quick else 3
     drifts = 10 if args.quick else 50
     results = s.Results()
     started = time.monotonic()
     groups = set(args.only or ["converge", "steady", "rollback"])
+    # Every step has a deadline (bench/steps.py): a stall ends the run with
+    # the step's name instead of silence until an outer time-out.
     if "converge" in groups:
         for bonds in (1, 16, 64):
             print(f"== converge {bonds}", flush=True)
-            s.converge(results, bonds, reps)
+            with step(f"converge {bonds}", 300 * reps):
+                s.converge(results, bonds, reps)
     if "steady" in groups:
         print("== steady state, 64 bonds", flush=True)
-        s.steady_state(results, 64, drifts, 20.0 if args.quick else 60.0)
+        idle = 20.0 if args.quick else 60.0
+        with step("steady state, 64 bonds", 900 + 10 * drifts + idle):
+            s.steady_state(results, 64, drifts, idle)
     if "rollback" in groups:
         for bonds in (1, 16):
             print(f"== rollback {bonds}", flush=True)
-            s.rollback(results, bonds, reps, drifts if bonds == 1 else 0)
+            with step(f"rollback {bonds}", 300 + 60 * reps + 10 * drifts):
+                s.rollback(results, bonds, reps, drifts if bonds == 1 else 0)
     table = render(results, time.monotonic() - started)
     print(table)
     if args.markdown:

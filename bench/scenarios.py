@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.steps import step
 from bondd.daemon.control import request
 from bondd.engine.clock import SystemClock
 from bondd.engine.converge import make_plan, run_plan
@@ -217,9 +218,12 @@ def quiet(daemon: Daemon, seconds: float = 0.6) -> None:
 
 
 def wait_journal(daemon: Daemon, name: str, count: int, timeout: float = 30.0) -> float:
-    """When the `count`-th `name` event arrived (perf_counter); the harness's reader thread
-    drains the journal socket, so waiting on that socket itself would sleep through it."""
-    return daemon.event_arrived(name, count, timeout)
+    """Block until `count` `name` events; returns when it arrived.
+
+    The harness's reader thread empties the journal socket, so this waits on
+    its signal (a select on the socket itself would sleep out the time-out).
+    """
+    return daemon.wait_journal(name, count, timeout)
 
 
 def ops_of(answer: dict[str, Any]) -> int:
@@ -355,13 +359,19 @@ def steady_state(results: Results, bonds: int, drifts: int, idle: float) -> None
             _, answer = apply(daemon, config(bonds))
             assert answer["result"] == "committed", answer
             quiet(daemon, 1.0)
-            noop_via_daemon(results, daemon, bonds)
-            option_change(results, daemon, bonds, victim)
-            drift_repair(results, daemon, bonds, victim, drifts)
-            idle_cost(results, daemon, bonds, idle)
+            with step(f"no-op apply, {bonds} bonds", 120):
+                noop_via_daemon(results, daemon, bonds)
+            with step(f"one option change, {bonds} bonds", 120):
+                option_change(results, daemon, bonds, victim)
+            with step(f"drift repair, {bonds} bonds ({drifts} drifts)", 60 + 10 * drifts):
+                drift_repair(results, daemon, bonds, victim, drifts)
+            with step(f"daemon idle, {bonds} bonds", idle + 60):
+                idle_cost(results, daemon, bonds, idle)
             state_dir, config_dir = daemon.state_dir, daemon.config_dir
-            status_time(results, bonds, config_dir, state_dir)
-        writes_in_process(results, bonds, victim, config_dir, state_dir)
+            with step("bondctl status and validate", 180):
+                status_time(results, bonds, config_dir, state_dir)
+        with step(f"in-process no-op and change, {bonds} bonds", 180):
+            writes_in_process(results, bonds, victim, config_dir, state_dir)
 
 
 def noop_via_daemon(results: Results, daemon: Daemon, bonds: int) -> None:
@@ -548,7 +558,8 @@ def rollback(results: Results, bonds: int, reps: int, drifts: int) -> None:
         wait_for(lambda: lab.ping(SWITCH_ADDRESS, count=1, interval=0.2).received > 0, 20, 0.2)
         quiet(daemon, 1.0)
         if drifts:
-            drift_repair(results, daemon, bonds, 0, drifts)
+            with step(f"drift repair, {bonds} bond(s) ({drifts} drifts)", 60 + 10 * drifts):
+                drift_repair(results, daemon, bonds, 0, drifts)
         times, totals = [], []
         for _ in range(reps):
             total, answer = apply(daemon, bad)

@@ -14,38 +14,24 @@ notification, timestamped as it arrives.
 from __future__ import annotations
 
 import errno
-import os
 import select
-import socket
 import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bondd.kernel import rawlink, sysfs
+from bondd.kernel import codec, sysfs
 from bondd.kernel.events import EventSocket
 from bondd.kernel.netlink import IPRoute, connect
 
 POLL = 0.02  # seconds between sysfs checks while waiting; events wake us sooner
 IFLA_CARRIER = 33
-_NLMSG = struct.Struct("=IHHII")
-_IFINFO = struct.Struct("=BxHiII")
 
 
 def _request(body: bytes) -> None:
     """One RTM_NEWLINK request; raises OSError with the kernel's errno."""
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
-        sock.bind((0, 0))
-        flags = rawlink.NLM_F_REQUEST | rawlink.NLM_F_ACK
-        sock.send(_NLMSG.pack(_NLMSG.size + len(body), rawlink.RTM_NEWLINK, flags, 1, 0) + body)
-        while True:
-            data = sock.recv(1 << 16)
-            _, msg_type, _, seq, _ = _NLMSG.unpack_from(data)
-            if seq == 1 and msg_type == rawlink.NLMSG_ERROR:
-                code = -struct.unpack_from("=i", data, _NLMSG.size)[0]
-                if code:
-                    raise OSError(code, os.strerror(code))
-                return
+    with codec.RouteSocket() as sock:
+        sock.request(codec.RTM_NEWLINK, body)
 
 
 class CarrierUnsupportedError(Exception):
@@ -77,7 +63,7 @@ class DrillKernel:
 
     def set_carrier(self, port: str, on: bool) -> None:
         """Carrier on or off (IFLA_CARRIER); pyroute2 drops this attribute, so raw netlink."""
-        body = _IFINFO.pack(0, 0, self._index(port), 0, 0) + rawlink.attr(
+        body = codec.IFINFOMSG.pack(0, 0, self._index(port), 0, 0) + codec.attr(
             IFLA_CARRIER, struct.pack("=B", 1 if on else 0)
         )
         try:

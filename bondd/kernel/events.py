@@ -9,18 +9,17 @@ failover events. Carrier flaps are not drift, so they never cost a pass.
 
 from __future__ import annotations
 
+import errno
 import socket
-import struct
 from dataclasses import dataclass
+
+from bondd.kernel import codec
 
 RTMGRP_LINK = 0x1
 RTMGRP_IPV4_IFADDR = 0x10
 RTMGRP_IPV4_ROUTE = 0x40
 RTMGRP_IPV6_IFADDR = 0x100
 RTMGRP_IPV6_ROUTE = 0x400
-RTM_NEWLINK, RTM_DELLINK = 16, 17
-RTM_NEWADDR, RTM_DELADDR = 20, 21
-RTM_NEWROUTE, RTM_DELROUTE = 24, 25
 IFLA_IFNAME = 3
 IFLA_MASTER = 10
 IFLA_EVENT = 44
@@ -28,10 +27,9 @@ IFLA_EVENT_BONDING_FAILOVER = 3
 IFLA_EVENT_BONDING_OPTIONS = 6
 RTA_OIF = 4
 IFF_UP = 0x1
-_NLMSG = struct.Struct("=IHHII")
-_IFINFO = struct.Struct("=BxHiII")
-_IFADDR = struct.Struct("=BBBBi")
-_RTMSG = struct.Struct("=BBBBBBBBI")
+_LINK = (codec.RTM_NEWLINK, codec.RTM_DELLINK)
+_ADDR = (codec.RTM_NEWADDR, codec.RTM_DELADDR)
+_ROUTE = (codec.RTM_NEWROUTE, codec.RTM_DELROUTE)
 
 
 @dataclass(frozen=True)
@@ -45,50 +43,28 @@ class KernelEvent:
     options_changed: bool = False
 
 
-def _attrs(data: bytes) -> dict[int, bytes]:
-    found: dict[int, bytes] = {}
-    offset = 0
-    while offset + 4 <= len(data):
-        length, kind = struct.unpack_from("=HH", data, offset)
-        if length < 4:
-            break
-        found[kind & 0x3FFF] = data[offset + 4 : offset + length]
-        offset += (length + 3) & ~3
-    return found
-
-
 def parse(data: bytes) -> list[KernelEvent]:
+    """The events in one datagram from the event socket (bondd.kernel.codec framing)."""
     events: list[KernelEvent] = []
-    offset = 0
-    while offset + _NLMSG.size <= len(data):
-        length, msg_type, _, _, _ = _NLMSG.unpack_from(data, offset)
-        if length < _NLMSG.size:
-            break
-        body = data[offset + _NLMSG.size : offset + length]
-        offset += (length + 3) & ~3
-        if msg_type in (RTM_NEWLINK, RTM_DELLINK) and len(body) >= _IFINFO.size:
-            _, _, index, flags, _ = _IFINFO.unpack_from(body)
-            attrs = _attrs(body[_IFINFO.size :])
-            name = attrs.get(IFLA_IFNAME, b"").split(b"\0")[0].decode(errors="replace")
-            master = struct.unpack("=I", attrs[IFLA_MASTER])[0] if IFLA_MASTER in attrs else 0
-            event = struct.unpack("=I", attrs[IFLA_EVENT])[0] if IFLA_EVENT in attrs else 0
+    for msg in codec.messages(data):
+        if msg.type in _LINK and (link := codec.ifinfo(msg.body)) is not None:
+            info, attrs = link
+            event = codec.uint(attrs.get(IFLA_EVENT, b""))
             events.append(
                 KernelEvent(
-                    "link" if msg_type == RTM_NEWLINK else "link-deleted",
-                    index,
-                    name,
-                    up=bool(flags & IFF_UP),
-                    master=master,
+                    "link" if msg.type == codec.RTM_NEWLINK else "link-deleted",
+                    info.ifindex,
+                    codec.string(attrs.get(IFLA_IFNAME, b"")),
+                    up=bool(info.flags & IFF_UP),
+                    master=codec.uint(attrs.get(IFLA_MASTER, b"")),
                     failover=event == IFLA_EVENT_BONDING_FAILOVER,
                     options_changed=event == IFLA_EVENT_BONDING_OPTIONS,
                 )
             )
-        elif msg_type in (RTM_NEWADDR, RTM_DELADDR) and len(body) >= _IFADDR.size:
-            events.append(KernelEvent("address", _IFADDR.unpack_from(body)[4]))
-        elif msg_type in (RTM_NEWROUTE, RTM_DELROUTE) and len(body) >= _RTMSG.size:
-            attrs = _attrs(body[_RTMSG.size :])
-            oif = struct.unpack("=I", attrs[RTA_OIF])[0] if RTA_OIF in attrs else 0
-            events.append(KernelEvent("route", oif))
+        elif msg.type in _ADDR and (addr := codec.ifaddr(msg.body)) is not None:
+            events.append(KernelEvent("address", addr[0].ifindex))
+        elif msg.type in _ROUTE and (route := codec.rtmsg(msg.body)) is not None:
+            events.append(KernelEvent("route", codec.uint(route[1].get(RTA_OIF, b""))))
     return events
 
 
@@ -112,17 +88,27 @@ class EventSocket:
         return self.sock.fileno()
 
     def read(self) -> tuple[list[KernelEvent], bool]:
-        """Pending events, and whether some were lost (buffer overrun: resync everything)."""
+        """Pending events, and whether some were lost (buffer overrun: resync everything).
+
+        ENOBUFS is the kernel saying it dropped messages for this socket: the
+        events so far are kept and the caller resyncs. EINTR is retried. Any
+        other error is not an overrun and is raised as what it is, never
+        retried here for ever.
+        """
         events: list[KernelEvent] = []
         lost = False
         while True:
             try:
-                data = self.sock.recv(1 << 16)
+                data = self.sock.recv(codec.RECV_SIZE)
             except BlockingIOError:
                 return events, lost
-            except OSError:  # ENOBUFS: the kernel dropped messages
-                lost = True
+            except InterruptedError:  # pragma: no cover - Python retries EINTR itself
                 continue
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    raise
+                lost = True
+                continue  # the error is reported once; what is queued after it is readable
             events.extend(parse(data))
 
     def close(self) -> None:

@@ -3,38 +3,29 @@
 pyroute2's bond maps (0.7.2 and 0.9.x alike) stop at IFLA_BOND_TLB_DYNAMIC_LB
 and miss the port's LACP oper states and prio; some of these have no sysfs
 file either (ns_ip6_target on 6.1). Rather than patch pyroute2's private
-tables, this module speaks just enough rtnetlink itself: one RTM_GETLINK
-dump that returns the raw IFLA_INFO_DATA / IFLA_INFO_SLAVE_DATA attributes
-per ifindex, and RTM_NEWLINK requests that set one such attribute.
+tables, bondd speaks rtnetlink itself (bondd.kernel.codec): this module
+holds those attributes' wire formats, RTM_NEWLINK requests that set one of
+them, and a raw link dump that returns the IFLA_INFO_DATA /
+IFLA_INFO_SLAVE_DATA attributes per ifindex (tests use it to look).
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
-import os
-import socket
 import struct
 from dataclasses import dataclass, field
 
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-RTM_NEWLINK = 16
-RTM_GETLINK = 18
-NLM_F_REQUEST = 0x1
-NLM_F_ACK = 0x4
-NLM_F_DUMP = 0x300
-NLA_F_NESTED = 0x8000
-NLA_TYPE_MASK = 0x3FFF
+from bondd.kernel import codec
+from bondd.kernel.codec import NLA_F_NESTED, attr, attrs
+
+__all__ = ["NLA_F_NESTED", "attr", "attrs"]
+
 IFLA_LINKINFO = 18
 IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 IFLA_INFO_SLAVE_KIND = 4
 IFLA_INFO_SLAVE_DATA = 5
-
-_NLMSG = struct.Struct("=IHHII")
-_IFINFO = struct.Struct("=BxHiII")
-_NLA = struct.Struct("=HH")
 
 
 @dataclass
@@ -47,64 +38,23 @@ class RawLink:
     slave_data: dict[int, bytes] = field(default_factory=dict)
 
 
-def attrs(payload: bytes) -> dict[int, bytes]:
-    found: dict[int, bytes] = {}
-    offset = 0
-    while offset + _NLA.size <= len(payload):
-        length, kind = _NLA.unpack_from(payload, offset)
-        if length < _NLA.size:
-            break
-        found[kind & NLA_TYPE_MASK] = payload[offset + _NLA.size : offset + length]
-        offset += (length + 3) & ~3
-    return found
-
-
-def attr(kind: int, payload: bytes, nested: bool = False) -> bytes:
-    header = _NLA.pack(_NLA.size + len(payload), kind | (NLA_F_NESTED if nested else 0))
-    return (header + payload).ljust((len(header) + len(payload) + 3) & ~3, b"\0")
-
-
-def _string(payload: bytes) -> str:
-    return payload.split(b"\0")[0].decode()
-
-
 class RawLinkSocket:
-    """A NETLINK_ROUTE socket in the caller's network namespace."""
+    """A NETLINK_ROUTE socket in the caller's network namespace (bondd.kernel.codec's)."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        self.sock.bind((0, 0))
-        self.seq = 0
+        self.sock = codec.RouteSocket()
 
     def close(self) -> None:
         self.sock.close()
 
-    def _send(self, msg_type: int, flags: int, body: bytes) -> int:
-        self.seq += 1
-        self.sock.send(_NLMSG.pack(_NLMSG.size + len(body), msg_type, flags, self.seq, 0) + body)
-        return self.seq
-
     def dump(self) -> dict[int, RawLink]:
         """Every link's raw bond data, from one RTM_GETLINK dump."""
-        seq = self._send(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, _IFINFO.pack(0, 0, 0, 0, 0))
         links: dict[int, RawLink] = {}
-        while True:
-            data = self.sock.recv(1 << 20)
-            offset = 0
-            while offset + _NLMSG.size <= len(data):
-                length, msg_type, _, msg_seq, _ = _NLMSG.unpack_from(data, offset)
-                body = data[offset + _NLMSG.size : offset + length]
-                offset += (length + 3) & ~3
-                if msg_seq != seq:
-                    continue
-                if msg_type == NLMSG_DONE:
-                    return links
-                if msg_type == NLMSG_ERROR:
-                    code = -struct.unpack_from("=i", body)[0]
-                    raise OSError(code, os.strerror(code))
-                if msg_type == RTM_NEWLINK:
-                    index = _IFINFO.unpack_from(body)[2]
-                    links[index] = _raw_link(attrs(body[_IFINFO.size :]))
+        for msg in self.sock.dump(codec.RTM_GETLINK, codec.IFINFOMSG.pack(0, 0, 0, 0, 0)):
+            parsed = codec.ifinfo(msg.body) if msg.type == codec.RTM_NEWLINK else None
+            if parsed is not None:
+                links[parsed[0].ifindex] = _raw_link(parsed[1])
+        return links
 
     def set_bond_attr(self, index: int, payload: bytes, *, port: bool = False) -> None:
         """Send one IFLA_INFO_DATA (or, for a port, IFLA_INFO_SLAVE_DATA) attribute."""
@@ -112,16 +62,8 @@ class RawLinkSocket:
             info = attr(IFLA_INFO_SLAVE_DATA, payload, nested=True)
         else:
             info = attr(IFLA_INFO_KIND, b"bond\0") + attr(IFLA_INFO_DATA, payload, nested=True)
-        body = _IFINFO.pack(0, 0, index, 0, 0) + attr(IFLA_LINKINFO, info, nested=True)
-        seq = self._send(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, body)
-        while True:
-            data = self.sock.recv(1 << 16)
-            _, msg_type, _, msg_seq, _ = _NLMSG.unpack_from(data)
-            if msg_seq == seq and msg_type == NLMSG_ERROR:
-                code = -struct.unpack_from("=i", data, _NLMSG.size)[0]
-                if code:
-                    raise OSError(code, os.strerror(code))
-                return
+        body = codec.IFINFOMSG.pack(0, 0, index, 0, 0) + attr(IFLA_LINKINFO, info, nested=True)
+        self.sock.request(codec.RTM_NEWLINK, body)
 
 
 def _raw_link(top: dict[int, bytes]) -> RawLink:
@@ -130,8 +72,8 @@ def _raw_link(top: dict[int, bytes]) -> RawLink:
     if info is None:
         return link
     nested = attrs(info)
-    link.kind = _string(nested.get(IFLA_INFO_KIND, b""))
-    link.slave_kind = _string(nested.get(IFLA_INFO_SLAVE_KIND, b""))
+    link.kind = codec.string(nested.get(IFLA_INFO_KIND, b""))
+    link.slave_kind = codec.string(nested.get(IFLA_INFO_SLAVE_KIND, b""))
     link.data = attrs(nested.get(IFLA_INFO_DATA, b""))
     link.slave_data = attrs(nested.get(IFLA_INFO_SLAVE_DATA, b""))
     return link

@@ -50,12 +50,12 @@ class Daemon:
     proc: subprocess.Popen[bytes] | None = None
     notes: list[tuple[float, str]] = field(default_factory=list)
     journal: list[dict[str, str]] = field(default_factory=list)
-    # When each journal entry arrived (time.perf_counter): the reader thread
-    # drains the socket, so a waiter learns the time from here, not from a select.
-    journal_times: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
+        # Signalled whenever a datagram has been read: the socket reader thread
+        # empties the sockets, so a waiter must never select on them itself.
+        self.arrived = threading.Condition(self.lock)
         self.closed = False
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.notify_sock = self._dgram(self.tmp / "notify.sock")
@@ -115,19 +115,22 @@ class Daemon:
             self._pump()
 
     def _pump(self) -> None:
+        got = False
         for sock, sink in ((self.notify_sock, "notes"), (self.journal_sock, "journal")):
             while True:
                 try:
                     data = sock.recv(1 << 20)
                 except BlockingIOError:
                     break
+                got = True
                 if sink == "notes":
                     self.notes.extend(
                         (time.monotonic(), line) for line in data.decode().splitlines()
                     )
                 else:
                     self.journal.append(parse_journal(data))
-                    self.journal_times.append(time.perf_counter())
+        if got:
+            self.arrived.notify_all()
 
     def wait_note(self, prefix: str, timeout: float = 30) -> str:
         def found() -> bool:
@@ -141,21 +144,23 @@ class Daemon:
         self.pump()
         return [e for e in self.journal if e.get("BONDD_EVENT") == name]
 
-    def event_arrived(self, name: str, count: int, timeout: float = 30) -> float:
-        """When the `count`-th `name` event reached the journal socket (perf_counter)."""
+    def wait_journal(self, name: str, count: int, timeout: float = 30.0) -> float:
+        """Block until `count` `name` events have arrived; the perf_counter time they had.
 
-        def arrived() -> float | None:
-            self.pump()
-            with self.lock:
-                seen = [i for i, e in enumerate(self.journal) if e.get("BONDD_EVENT") == name]
-                return self.journal_times[seen[count - 1]] if len(seen) >= count else None
-
+        Sleeps on the reader thread's signal, not on the socket (which that
+        thread empties first) and not in a polling loop.
+        """
         deadline = time.monotonic() + timeout
-        while (when := arrived()) is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no {name} event #{count} from the daemon within {timeout}s")
-            time.sleep(0.002)
-        return when
+        with self.arrived:
+            while True:
+                self._pump()
+                if sum(e.get("BONDD_EVENT") == name for e in self.journal) >= count:
+                    return time.perf_counter()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {name} event from the daemon within {timeout}s")
+                # Bounded: before start() no reader thread runs to signal.
+                self.arrived.wait(min(left, 0.5))
 
     def wait_event(self, name: str, count: int = 1, timeout: float = 30) -> list[dict[str, str]]:
         wait_for(lambda: len(self.events(name)) >= count, timeout=timeout, interval=0.02)
