@@ -32,7 +32,8 @@ def write_config(directory: Path) -> None:
             mode = "802.3ad" if b % 2 else "active-backup"
             extra = (
                 "lacp-rate: fast, transmit-hash-policy: layer3+4"
-                if b % 2 else f"primary: p{b}a, up-delay: 200, down-delay: 200"
+                if b % 2
+                else f"primary: p{b}a, up-delay: 200, down-delay: 200"
             )
             bonds += [
                 f"    bond{b}:",

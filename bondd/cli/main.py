@@ -22,8 +22,8 @@ from bondd.cli import apply as apply_cmd
 from bondd.cli import confirm as confirm_cmd
 from bondd.cli import doctor as doctor_cmd
 from bondd.cli import failover as failover_cmd
+from bondd.cli import import_cmd, output
 from bondd.cli import lacp as lacp_cmd
-from bondd.cli import output
 from bondd.cli import plan as plan_cmd
 from bondd.cli import show as show_cmd
 from bondd.cli import status as status_cmd
@@ -41,6 +41,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     failover_cmd,
     lacp_cmd,
     doctor_cmd,
+    import_cmd,
 )
 
 
