@@ -27,6 +27,7 @@ from bondd.cli import lacp as lacp_cmd
 from bondd.cli import plan as plan_cmd
 from bondd.cli import show as show_cmd
 from bondd.cli import status as status_cmd
+from bondd.cli import takeover as takeover_cmd
 from bondd.cli import validate as validate_cmd
 from bondd.cli.context import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 from bondd.errors import BonddError
@@ -42,6 +43,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     lacp_cmd,
     doctor_cmd,
     import_cmd,
+    takeover_cmd,
 )
 
 

@@ -244,13 +244,13 @@ def _ports(
             glob = any(c in pattern for c in "*?[")
             port_id = f"{bond.name}-{pattern.strip('*?[]') or 'port'}" if glob else pattern
             found.append(ImportedPort(port_id, network.match_at, pattern))
-            if not glob:
-                imported.claims.append(Claim(path, pattern))
     if not network.names and not network.macs:
         raise SourceError(network.match_at, "a port .network without [Match] Name= or MACAddress=")
     if primary is not None and values.flag(primary.value, primary.at, "PrimarySlave") and found:
         bond.options["primary"] = Sourced(found[0].id, primary.at)
     bond.ports += found
+    # Every link this file matches is a port of the bond: the file is the bond's to take.
+    imported.claims += [Claim(path, port.name or port.id) for port in found]
     for section in network.file.sections:
         for entry in section.entries:
             if section.name == "Match" and entry.key in (
