@@ -283,7 +283,9 @@ def _layer3(
     elif key == "gateway":
         metric = stanza.get("metric")
         number = values.integer(metric.value, metric.at, "metric", 0, 2**32 - 1) if metric else None
-        into.routes.append(Sourced(values.default_route(values.ip(value, at), number), at))
+        # ifupdown (0.8, Debian 12) adds the gateway route with `onlink`.
+        route = values.default_route(values.ip(value, at), number, on_link=True)
+        into.routes.append(Sourced(route, at, "ifupdown adds its gateway route on-link"))
     elif key == "metric":
         return
     elif key == "mtu":

@@ -62,7 +62,7 @@ iface eth9 inet dhcp
 """
 
 
-def build_by_hand(lab: Lab) -> None:
+def build_by_hand(lab: Lab, source: str) -> None:
     """What networkd (or ifup with ifenslave) leaves in the kernel for the files above."""
     lab.cable("p0")
     lab.cable("p1")
@@ -74,7 +74,9 @@ def build_by_hand(lab: Lab) -> None:
     ip("link", "set", "bond0", "type", "bond", "primary", "p0")
     ip("link", "set", "bond0", "up")
     ip("addr", "add", f"{HOST_ADDRESS}/{PREFIX}", "dev", "bond0")
-    ip("route", "add", "default", "via", SWITCH_ADDRESS, "dev", "bond0", "proto", "static")
+    # ifupdown 0.8 (Debian 12) adds its gateway route on-link; networkd does not.
+    onlink = ["onlink"] if source == "ifupdown" else []
+    ip("route", "add", "default", "via", SWITCH_ADDRESS, "dev", "bond0", "proto", "static", *onlink)
     ip("link", "add", "link", "bond0", "name", "bond0.7", "type", "vlan", "id", "7")
     ip("addr", "add", "10.7.0.2/24", "dev", "bond0.7")
     ip("link", "set", "bond0.7", "up")
@@ -116,7 +118,7 @@ def watched(events: LinkEvents) -> list[str]:
 def test_takeover_adopts_with_zero_link_events_and_hands_the_files_over(
     source: str, lab: Lab, bondd: Bondd, tmp_path: Path, events: LinkEvents
 ) -> None:
-    build_by_hand(lab)
+    build_by_hand(lab, source)
     root, before = write_source(source, tmp_path / source)
     settle(events)
     done = bondctl(bondd, "takeover", "--from", source, str(root))
@@ -146,7 +148,7 @@ def test_an_unconfirmed_takeover_restores_the_files_byte_identical(
 ) -> None:
     # networkd's hand-over is the one that removes files; ifupdown's rewrite is in the unit tier.
     source = "networkd"
-    build_by_hand(lab)
+    build_by_hand(lab, source)
     root, before = write_source(source, tmp_path / source)
     settle(events)
     done = bondctl(bondd, "takeover", "--from", source, str(root), "--confirm-timeout", "2")

@@ -19,7 +19,7 @@
 set -euo pipefail
 
 CACHE=${BONDD_LAB_CACHE:-/var/cache/bondd-lab}
-PACKAGES=systemd,systemd-sysv,udev,dbus,apt,iproute2,kmod,iputils-ping,procps,python3,python3-yaml,python3-pyroute2,python3-watchdog,python3-sdnotify,man-db,bash-completion,netplan.io,network-manager,ifupdown,ifenslave
+PACKAGES=systemd,systemd-sysv,udev,dbus,apt,iproute2,kmod,iputils-ping,procps,python3,python3-yaml,python3-pyroute2,python3-watchdog,python3-sdnotify,man-db,bash-completion,netplan.io,network-manager,libpam-systemd,ifupdown,ifenslave
 SUITE=bookworm
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -21,7 +21,8 @@ import pytest
 from tests.system.run import Guest
 from tests.system.test_system import BOOT_TIMEOUT, GUEST, RESULTS, Boot, _deb, _parse
 
-pytestmark = pytest.mark.system
+# Four boots of one guest: more than the suite-wide 300 s per test.
+pytestmark = [pytest.mark.system, pytest.mark.timeout(1800)]
 
 TAKEN_OVER = [
     "made-by-manager",

@@ -106,7 +106,7 @@ def test_ifupdown_bond_master_ports_netmask_inet6_and_vlan_include() -> None:
     }
     assert [p.id for p in bond.ports] == ["eno1", "eno2"]  # bond-master on each port
     assert set(bond.addresses) == {"192.168.10.20/24", "2001:db8::20/64"}
-    assert bond.routes[0].via == "192.168.10.1"
+    assert (bond.routes[0].via, bond.routes[0].on_link) == ("192.168.10.1", True)
     assert [v.name for v in bond.vlans] == ["bond0.100"]  # from `source interfaces.d/*`
     assert "interfaces:21: dns-nameservers 192.168.10.1" in skipped(found)
     assert "interfaces:27: up ip link set bond0 txqueuelen 2000" in skipped(found)

@@ -42,6 +42,8 @@ Name=p1
 Bond=bond0
 X
 systemctl enable --now systemd-networkd 2>&1
+# Once bondd owns the only links, wait-online would wait its full 2 minutes at every boot.
+systemctl disable systemd-networkd-wait-online 2>&1
 take_over networkd networkd systemctl restart systemd-networkd
 check networkd-files-moved-aside test -f /etc/systemd/network/10-bond0.netdev.bondd-takeover \
   -a ! -f /etc/systemd/network/10-bond0.netdev
