@@ -3,10 +3,11 @@
 Only the interfaces the import claimed (the bonds, their ports by name,
 their VLANs), never others:
 
-- NetworkManager (and RHEL's ifcfg files, which NetworkManager reads): a
-  drop-in in /etc/NetworkManager/conf.d marking exactly those devices
-  `unmanaged-devices`, then `nmcli general reload` (a reload, never a
-  restart, so no other device is touched).
+- NetworkManager (and RHEL's ifcfg files, which NetworkManager reads): those
+  devices set unmanaged at run time (`nmcli device set IF managed no`, which
+  leaves their configuration), a drop-in in /etc/NetworkManager/conf.d
+  naming exactly them in `unmanaged-devices` so it stays so, then `nmcli
+  general reload` (a reload, never a restart: no other device is touched).
 - systemd-networkd: its files for those interfaces moved aside (renamed
   with a `.bondd-takeover` suffix, which networkd does not read); nothing is
   reloaded, so networkd lets go at its next start without touching the
@@ -28,7 +29,6 @@ from bondd.errors import BonddError
 from bondd.importers.model import Claim, Imported
 
 NM_DROPIN = Path("/etc/NetworkManager/conf.d/90-bondd-takeover.conf")
-NM_RELOAD = ("nmcli", "general", "reload")
 MOVED_SUFFIX = ".bondd-takeover"
 MARKER = "#bondd-takeover# "
 
@@ -66,8 +66,32 @@ def _read(path: Path) -> tuple[str | None, int | None]:
         raise BonddError(f"{path} is not UTF-8 text; bondd will not rewrite it") from None
 
 
+def nm_handover(dropin: Path, ports: list[str], others: list[str]) -> tuple[str, ...]:
+    """The command run after the drop-in is installed and after it is removed again.
+
+    A device that becomes unmanaged through NetworkManager's configuration
+    is deconfigured (measured in the system tier: ports released, addresses
+    flushed); one set unmanaged at run time (`nmcli device set IF managed
+    no`) is left as it is. So the devices are let go at run time first,
+    ports before the bond (NetworkManager would release ports of a bond it
+    let go), then the configuration is reloaded. The same command, after a
+    rollback removed the drop-in, hands them back (`managed yes`).
+    """
+    devices = " ".join([*ports, *others])
+    script = (
+        f'if [ -e "{dropin}" ]; then m=no; else m=yes; fi; '
+        f'for d in {devices}; do nmcli device set "$d" managed $m || true; done; '
+        "nmcli general reload"
+    )
+    return ("/bin/sh", "-c", script)
+
+
 def _networkmanager(imported: Imported, dropin: Path) -> StagedFile:
     names = sorted({name for bond in imported.bonds for name in bond.interfaces})
+    ports = sorted({p.name for b in imported.bonds for p in b.ports if p.name and p.name in names})
+    others = sorted(
+        set(names) - set(ports), key=lambda n: (n in {b.name for b in imported.bonds}, n)
+    )
     macs = sorted(
         {p.macaddress for b in imported.bonds for p in b.ports if p.macaddress and not p.name}
     )
@@ -79,7 +103,7 @@ def _networkmanager(imported: Imported, dropin: Path) -> StagedFile:
         "[keyfile]\n"
         f"unmanaged-devices={';'.join(specs)}\n"
     )
-    return StagedFile(str(dropin), text, old, mode, NM_RELOAD)
+    return StagedFile(str(dropin), text, old, mode, nm_handover(dropin, ports, others))
 
 
 def _networkd(imported: Imported) -> list[StagedFile]:

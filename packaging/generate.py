@@ -395,7 +395,8 @@ def moving_in() -> list[str]:
         lines += [".TP", f"\\fB{name}\\fR ({where})", what]
     lines += [
         ".PP",
-        "Hand\\-over: NetworkManager (and ifcfg) get"
+        "Hand\\-over: NetworkManager (and ifcfg) devices are set unmanaged at run time"
+        " (\\fBnmcli device set\\fR \\fIIF\\fR \\fBmanaged no\\fR, ports first), then get"
         " \\fI/etc/NetworkManager/conf.d/90\\-bondd\\-takeover.conf\\fR with"
         " \\fBunmanaged\\-devices=\\fR and \\fBnmcli general reload\\fR; networkd's files"
         " are renamed to \\fINAME.bondd\\-takeover\\fR; ifupdown's stanzas are commented out"

@@ -61,7 +61,10 @@ def test_networkmanager_gets_one_dropin_naming_exactly_the_bond_interfaces(tmp_p
     dropin = tmp_path / "conf.d" / "90-bondd-takeover.conf"
     found = importers.load("networkmanager", [SAMPLES / "networkmanager"])
     (staged,) = handoff.staged_files(found, dropin)
-    assert staged.old is None and staged.reload == handoff.NM_RELOAD
+    assert staged.old is None and staged.reload[:2] == ("/bin/sh", "-c")
+    # Ports are let go before the VLAN and the bond; then the configuration is reloaded.
+    assert "for d in eno1 bond0.100 bond0; do nmcli device set" in staged.reload[2]
+    assert staged.reload[2].endswith("nmcli general reload")
     assert staged.new is not None
     line = next(x for x in staged.new.splitlines() if x.startswith("unmanaged-devices="))
     assert line == (
