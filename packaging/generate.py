@@ -27,6 +27,7 @@ if str(REPO) not in sys.path:
 from bondd import options as opt  # noqa: E402
 from bondd.cli.main import build_parser  # noqa: E402
 from bondd.config import grammar, keys  # noqa: E402
+from bondd.importers import networkd  # noqa: E402
 
 NETWORK_DOC: Mapping[str, str] = {
     "version": "Must be 2, as in netplan.",
@@ -395,6 +396,7 @@ def render_bondd_d() -> str:
         "These sections of \\fBnetwork\\fR are errors in a bondd file: "
         + ", ".join(f"\\fB{esc(k)}\\fR" for k in sorted(keys.UNMANAGED_KINDS))
         + ".",
+        *moving_in(),
         ".SH EXAMPLE",
         ".EX",
         *[esc(line) if line else "" for line in EXAMPLE.splitlines()],
@@ -416,6 +418,87 @@ def render_bondd_d() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def moving_in() -> list[str]:
+    """The "MOVING IN" section: import and takeover per source, from the importers' own tables."""
+    sources = [
+        (
+            "networkmanager",
+            "/etc/NetworkManager/system\\-connections",
+            "profiles of type bond, their ports by \\fBcontroller=\\fR or \\fBmaster=\\fR"
+            " (interface name, id or UUID) with \\fBport\\-type=\\fR or"
+            " \\fBslave\\-type=bond\\fR, matched by interface\\-name or"
+            " \\fBethernet.mac\\-address\\fR; every \\fB[bond]\\fR key; \\fB[ipv4]\\fR and"
+            " \\fB[ipv6]\\fR addresses, gateway and routes with \\fBmethod=manual\\fR,"
+            " route\\-metric (default 300 on a bond, 400 on a VLAN, written out);"
+            " \\fBethernet.mtu\\fR, \\fBcloned\\-mac\\-address\\fR; type vlan profiles"
+            " whose parent is the bond.",
+        ),
+        (
+            "networkd",
+            "/etc/systemd/network, /run/systemd/network, /usr/lib/systemd/network",
+            "\\fB.netdev\\fR with \\fBKind=bond\\fR and its \\fB[Bond]\\fR keys ("
+            + ", ".join(f"{k}=" for k in networkd.BOND_KEYS)
+            + "); ports by \\fBBond=\\fR in their \\fB.network\\fR ([Match] Name=,"
+            " MACAddress=, PermanentMACAddress=), \\fBPrimarySlave=\\fR; the bond's"
+            " Address=, Gateway=, [Route], [Link] MTUBytes= and MACAddress=, VLAN=."
+            " Times follow systemd.time(7). MIIMonitorSec= unset or 0 is written as 100:"
+            " networkd never sends a zero, so the kernel keeps its default.",
+        ),
+        (
+            "ifupdown",
+            "/etc/network/interfaces and what it sources",
+            "iface stanzas with \\fBbond\\-slaves\\fR, \\fBbond\\-ports\\fR or"
+            " \\fBbond\\-members\\fR (or ports naming it by \\fBbond\\-master\\fR); every"
+            " \\fBbond\\-OPTION\\fR as the kernel option of that name; inet and inet6 static"
+            " address, netmask, gateway, metric, mtu, hwaddress; VLANs named BOND.ID or with"
+            " vlan\\-raw\\-device.",
+        ),
+        (
+            "ifcfg",
+            "/etc/sysconfig/network\\-scripts",
+            "TYPE=Bond or BONDING_MASTER=yes, BONDING_OPTS quoted or not (numbers or names);"
+            " ports by MASTER= or MASTER_UUID= with DEVICE= and HWADDR=; IPADDRn, PREFIXn or"
+            " NETMASKn, GATEWAY, IPV6ADDR, IPV6ADDR_SECONDARIES, IPV6_DEFAULTGW, MTU, MACADDR,"
+            " route\\-DEV files; VLAN=yes on the bond. Routes get NetworkManager's metric"
+            " (300 bond, 400 VLAN) unless IPV4_ROUTE_METRIC says otherwise.",
+        ),
+        (
+            "netplan",
+            "/etc/netplan, /run/netplan, /lib/netplan",
+            "bonds, the ethernets they name and the VLANs on them, read by bondd's own loader;"
+            " takeover is refused (netplan rewrites its backend's files at every boot).",
+        ),
+    ]
+    lines = [
+        ".SH MOVING IN",
+        "\\fBbondctl import \\-\\-from\\fR \\fISOURCE\\fR [\\fIPATH\\fR...] prints the"
+        " bonds another tool configured as a file for this directory, every line ending with"
+        " the FILE:LINE it came from; what bondd does not carry over (DHCP, DNS, commands,"
+        " other devices, the active port) is listed as comments with FILE:LINE, and a value"
+        " it cannot translate is an error with FILE:LINE.",
+        "\\fBbondctl takeover \\-\\-from\\fR \\fISOURCE\\fR adopts them in one transaction"
+        " (snapshot, probes, confirm window) that writes"
+        " \\fI/etc/bondd.d/60\\-takeover\\-SOURCE.yaml\\fR and makes the other tool let go"
+        " of exactly those interfaces; a rollback restores its files byte for byte.",
+    ]
+    for name, where, what in sources:
+        lines += [".TP", f"\\fB{name}\\fR ({where})", what]
+    lines += [
+        ".PP",
+        "Hand\\-over: NetworkManager (and ifcfg) devices are set unmanaged at run time"
+        " (\\fBnmcli device set\\fR \\fIIF\\fR \\fBmanaged no\\fR, ports first), then get"
+        " \\fI/etc/NetworkManager/conf.d/90\\-bondd\\-takeover.conf\\fR with"
+        " \\fBunmanaged\\-devices=\\fR and \\fBnmcli general reload\\fR; networkd's files"
+        " are renamed to \\fINAME.bondd\\-takeover\\fR; ifupdown's stanzas are commented out"
+        " with \\fB#bondd\\-takeover#\\fR.",
+        "To go back after a commit, remove the takeover file (the bonds stay, adopted bonds"
+        " are never deleted), then remove the drop\\-in and reload NetworkManager, rename the"
+        " networkd files back and restart systemd\\-networkd, or remove the"
+        " \\fB#bondd\\-takeover#\\fR prefixes from /etc/network/interfaces.",
+    ]
+    return lines
 
 
 EXAMPLE = """\

@@ -22,12 +22,13 @@ from bondd.cli import apply as apply_cmd
 from bondd.cli import confirm as confirm_cmd
 from bondd.cli import doctor as doctor_cmd
 from bondd.cli import failover as failover_cmd
+from bondd.cli import import_cmd, output
 from bondd.cli import lacp as lacp_cmd
 from bondd.cli import metrics as metrics_cmd
-from bondd.cli import output
 from bondd.cli import plan as plan_cmd
 from bondd.cli import show as show_cmd
 from bondd.cli import status as status_cmd
+from bondd.cli import takeover as takeover_cmd
 from bondd.cli import validate as validate_cmd
 from bondd.cli.context import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 from bondd.errors import BonddError
@@ -43,6 +44,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     lacp_cmd,
     doctor_cmd,
     metrics_cmd,
+    import_cmd,
+    takeover_cmd,
 )
 
 

@@ -26,18 +26,42 @@ class Phase(enum.StrEnum):
 
 @dataclass(frozen=True)
 class StagedFile:
-    """A file `bondctl apply FILE` installs; `old` None means it did not exist."""
+    """A file the transaction installs and restores on rollback.
+
+    `bondctl apply FILE` stages files into the config directory; `bondctl
+    takeover` also stages the other manager's files it changes. `old` None:
+    the file did not exist (a rollback removes it); `new` None: the
+    transaction removes the file (a rollback writes `old` back). `mode`
+    keeps the permission bits of the file it replaces. `reload` is a command
+    run once after the transaction installs its files and once after a
+    rollback restores them (`nmcli general reload`), so the other manager
+    sees each state.
+    """
 
     path: str
-    new: str
+    new: str | None
     old: str | None
+    mode: int | None = None
+    reload: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "new": self.new, "old": self.old}
+        return {
+            "path": self.path,
+            "new": self.new,
+            "old": self.old,
+            "mode": self.mode,
+            "reload": list(self.reload),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StagedFile:
-        return cls(path=data["path"], new=data["new"], old=data.get("old"))
+        return cls(
+            path=data["path"],
+            new=data.get("new"),
+            old=data.get("old"),
+            mode=data.get("mode"),
+            reload=tuple(data.get("reload", ())),
+        )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,11 +70,30 @@ class RollbackError(BonddError):
     exit_code = 70
 
 
+class HandoffError(BonddError):
+    """A reload command of a staged file failed (the other manager did not let go).
+
+    The transaction rolls back and restores that manager's files; read its
+    log (`journalctl -u NetworkManager`) for why it refused.
+    """
+
+    exit_code = 70
+
+
 @dataclass(frozen=True)
 class Proposal:
+    """What a transaction is asked to make true.
+
+    `adopting`: bonds taken over from another manager (`bondctl takeover`).
+    Their files change even when the kernel needs no change, so the
+    transaction runs in full for them (snapshot, probes of their gateways,
+    confirm window), not only when the plan has operations.
+    """
+
     desired: DesiredState
     hash: str
     staged: tuple[StagedFile, ...] = ()
+    adopting: tuple[str, ...] = ()
 
 
 @dataclass
@@ -145,7 +165,7 @@ def begin(
         the_plan = plan(proposal.desired, actual, before)
         if expected is not None and the_plan.ops != expected.ops:
             return Result(Status.PLAN_CHANGED, the_plan)
-        if the_plan.empty:
+        if the_plan.empty and not proposal.adopting:
             _install(proposal.staged)
             host.store.save_committed(proposal.hash, proposal.desired)
             if the_plan.ownership != before:
@@ -168,6 +188,7 @@ def _run(
     timings: dict[str, float] = {}
     before = host.store.ownership()
     touched = {op.bond for op in the_plan.ops} | before.owned | before.adopted
+    touched |= set(proposal.adopting)
     snapshot = snapshot_desired(actual, touched, proposal.desired.settings)
     txn = Pending.new_id()
     runner = Holder.me(host.role)
@@ -176,7 +197,9 @@ def _run(
     gates: list[ProbeSpec] = []
     skipped: list[GateResult] = []
     if probes:
-        wanted = proposal.desired.settings.probes or default_probes(_gateways(the_plan))
+        wanted = proposal.desired.settings.probes or default_probes(
+            _gateways(the_plan, proposal.adopting)
+        )
         started = host.clock.monotonic()
         gates, skipped = preselect(wanted, host.prober)
         timings["preselect"] = host.clock.monotonic() - started
@@ -213,7 +236,7 @@ def _run(
         if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
             results += run_lacp_gate(_lacp_bonds(the_plan), host.reader, host.clock)
         timings["gates"] = host.clock.monotonic() - started
-    except (ApplyError, VerifyError, Interrupted) as exc:
+    except (ApplyError, VerifyError, HandoffError, Interrupted) as exc:
         reason = exc.message if isinstance(exc, BonddError) else str(exc)
         rollback(host, pending, reason, timings)
         return Result(
@@ -236,8 +259,8 @@ def _run(
     return Result(Status.COMMITTED, the_plan, pending.txn, "", report, timings=timings)
 
 
-def _gateways(the_plan: Plan) -> list[str]:
-    changed = {op.bond for op in the_plan.ops}
+def _gateways(the_plan: Plan, adopting: tuple[str, ...] = ()) -> list[str]:
+    changed = {op.bond for op in the_plan.ops} | set(adopting)
     return [
         route.via
         for target in the_plan.targets.bonds
@@ -409,20 +432,47 @@ def recover(host: Host) -> str | None:
 
 def _install(staged: tuple[StagedFile, ...]) -> None:
     for item in staged:
-        _write_file(Path(item.path), item.new)
+        _put(Path(item.path), item.new, item.mode)
+    failed = _reload(staged)
+    if failed:
+        raise HandoffError(failed, "the other manager's files are restored; see its log")
 
 
 def _restore(staged: tuple[StagedFile, ...]) -> None:
     for item in staged:
         path = Path(item.path)
+        _put(path, item.old, item.mode)
         if item.old is None:
-            path.unlink(missing_ok=True)
             atomic.sync_directory(path.parent)
-        else:
-            _write_file(path, item.old)
+    # The files are back; a manager that fails to reload reads them at its next start.
+    _reload(staged)
 
 
-def _write_file(path: Path, text: str) -> None:
+def _put(path: Path, text: str | None, mode: int | None) -> None:
+    if text is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write_file(path, text, mode)
+
+
+def _reload(staged: tuple[StagedFile, ...]) -> str | None:
+    """Run each distinct reload command once; the first failure, described, or None."""
+    failed = None
+    for command in dict.fromkeys(item.reload for item in staged if item.reload):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            failed = failed or f"`{' '.join(command)}` failed: {exc}"
+            continue
+        if done.returncode != 0:
+            why = done.stderr.strip() or f"exit status {done.returncode}"
+            failed = failed or f"`{' '.join(command)}` failed: {why}"
+    return failed
+
+
+def _write_file(path: Path, text: str, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL/O_NOFOLLOW temp file, fsync, rename, directory fsync; config is 0644 like netplan's.
-    atomic.write_bytes(path, text.encode(), 0o644)
+    # O_EXCL/O_NOFOLLOW temp file, fsync, rename, directory fsync; bytes, so a
+    # restored file is byte-identical. Config is 0644 like netplan's, unless
+    # the file being replaced had a mode of its own.
+    atomic.write_bytes(path, text.encode("utf-8"), 0o644 if mode is None else mode)

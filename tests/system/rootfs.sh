@@ -6,9 +6,11 @@
 #
 # The guest has no network, so everything the bondd .deb depends on is put in
 # here, the way apt would have pulled it in, and netplan.io for the side-by-side
-# benchmark (bench/netplan.py). systemd-networkd, netplan's backend, ships in
-# systemd and stays disabled, as Debian leaves it: nothing in the guest
-# configures links at boot unless a test says so. The tree is cached per machine
+# benchmark (bench/netplan.py), and NetworkManager, ifupdown and ifenslave for
+# the takeover scenarios (tests/system/test_takeover.py). systemd-networkd,
+# netplan's backend, ships in systemd and stays disabled, as Debian leaves it;
+# NetworkManager and ifupdown's networking.service are disabled here too: nothing
+# in the guest configures links at boot unless a test enables its manager. The tree is cached per machine
 # under /var/cache/bondd-lab, named by a hash of this recipe and of the UML
 # kernel version: a changed recipe or kernel builds a new tree, an unchanged
 # one is reused (about 80 s to build with a cold package cache, none after).
@@ -17,7 +19,7 @@
 set -euo pipefail
 
 CACHE=${BONDD_LAB_CACHE:-/var/cache/bondd-lab}
-PACKAGES=systemd,systemd-sysv,udev,dbus,apt,iproute2,kmod,iputils-ping,procps,python3,python3-yaml,python3-pyroute2,python3-watchdog,python3-sdnotify,man-db,bash-completion,netplan.io
+PACKAGES=systemd,systemd-sysv,udev,dbus,apt,iproute2,kmod,iputils-ping,procps,python3,python3-yaml,python3-pyroute2,python3-watchdog,python3-sdnotify,man-db,bash-completion,netplan.io,network-manager,libpam-systemd,ifupdown,ifenslave
 SUITE=bookworm
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -67,6 +69,11 @@ ln -sf /usr/lib/systemd/system/multi-user.target "$work/etc/systemd/system/defau
 # Boot tuning for UML, where every exec and page fault is slow: no boot-time
 # generators, no units that mean nothing in a throwaway network guest, and
 # udev coldplug of network devices only (UML has hundreds of tty devices).
+# The other managers stay off unless a scenario turns one on (one at a time).
+for u in NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service \
+  networking.service wpa_supplicant.service ModemManager.service; do
+  chroot "$work" systemctl disable "$u" >/dev/null 2>&1 || true
+done
 mkdir -p "$work/etc/systemd/system-generators"
 for g in systemd-cryptsetup-generator systemd-debug-generator systemd-fstab-generator \
   systemd-getty-generator systemd-gpt-auto-generator systemd-hibernate-resume-generator \
