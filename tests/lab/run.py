@@ -96,6 +96,9 @@ def write_job(base: Path, command: list[str], rc_file: Path) -> Path:
             [
                 *env_lines,
                 "export BONDD_LAB=1",
+                # Progress reaches the console (and CI's log) as it happens, so a
+                # lab that hangs or dies shows how far it got.
+                "export PYTHONUNBUFFERED=1",
                 f"cd {shlex.quote(os.getcwd())} || exit 125",
                 f"{shlex.join(command)} </dev/null",
                 f"echo $? > {shlex.quote(str(rc_file))}",
