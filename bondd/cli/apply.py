@@ -1,6 +1,6 @@
 """`bondctl apply`: the staged, self-undoing change.
 
-    bondctl apply [--yes] [--confirm-timeout N] [--no-probes] [FILE...]
+    bondctl apply [--yes] [--confirm-timeout N [--no-wait]] [--no-probes] [FILE...]
 
 Validates, shows the plan, asks (unless --yes; end of input is a no), then
 runs the transaction: snapshot, execute, verify, probes and the LACP gate.
@@ -8,8 +8,11 @@ With --confirm-timeout N the change must be confirmed within N seconds
 (Enter on this terminal, or `bondctl confirm` from another), else it is
 rolled back. The timer does not depend on this terminal: a detached guard
 process (or the daemon) rolls back at the deadline even if this process or
-the SSH session dies. Named FILEs are installed into the first config
-directory as part of the transaction and restored on rollback.
+the SSH session dies. With --no-wait it returns as soon as the change waits
+(result "waiting"), for tools such as Ansible that confirm from a new
+connection once the host proves reachable. Named FILEs are installed into
+the first config directory as part of the transaction and restored on
+rollback.
 
 Exit codes: 0 committed (or nothing to do), 3 rolled back (the reason is
 printed), 65 invalid configuration, 75 another transaction in progress.
@@ -68,6 +71,12 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         help="roll back unless confirmed within N seconds",
     )
     parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --confirm-timeout: return once the change waits for confirmation;"
+        " the daemon (or a detached guard) still rolls it back at the deadline",
+    )
+    parser.add_argument(
         "--no-probes",
         action="store_true",
         help="skip connectivity probes: a change that cuts the network off"
@@ -119,17 +128,17 @@ def run(args: argparse.Namespace) -> int:
             host, the_proposal, confirm_timeout=args.confirm_timeout, probes=not args.no_probes
         )
         if result.status is Status.WAITING:
-            result = _confirm_window(args, host, result, the_proposal.hash)
+            if args.no_wait:
+                _arm_guard(args, host, result.txn)
+            else:
+                result = _confirm_window(args, host, result, the_proposal.hash)
     return _report(args, result)
 
 
 def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest: str) -> Result:
     """Wait for Enter, `bondctl confirm` or the deadline; the guard covers our death."""
     assert result.txn is not None and result.deadline is not None
-    guard = context.start_guard(args, result.txn)
-    pending = host.store.pending()
-    if pending is not None and pending.txn == result.txn:
-        host.store.save_pending(pending.with_(guard_pid=guard))
+    _arm_guard(args, host, result.txn)
     interactive = sys.stdin.isatty()
     shown = -1
     while True:
@@ -172,6 +181,15 @@ def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest
             time.sleep(0.25)
 
 
+def _arm_guard(args: argparse.Namespace, host: Host, txn: str | None) -> None:
+    """Hand the deadline to a detached guard, named in the pending record."""
+    assert txn is not None
+    guard = context.start_guard(args, txn)
+    pending = host.store.pending()
+    if pending is not None and pending.txn == txn:
+        host.store.save_pending(pending.with_(guard_pid=guard))
+
+
 def _confirmed(count: int) -> bool:
     print(f"Apply these {count} operations? [y/N] ", end="", flush=True)
     answer = sys.stdin.readline()
@@ -204,7 +222,7 @@ def _via_daemon(args: argparse.Namespace) -> int:
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
     files = [{"name": f.name, "content": f.read_text()} for f in args.files]
-    answer = remote.apply(args, files)
+    answer = remote.apply(args, files, wait=not args.no_wait)
     if args.yes and not args.json:
         print(answer.get("plan_text", ""))
     return _finish(args, answer, " (by the daemon)")
