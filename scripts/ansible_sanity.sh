@@ -9,12 +9,15 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 home=$repo/.lab/ansible-test-home
 mkdir -p "$home/.ansible/test/cache"
-# ansible-test downloads a pip bootstrap script it cannot reach here: give it ours.
-for version in 21.3.1 24.0 25.0.1; do
-  cp scripts/ansible_get_pip.py "$home/.ansible/test/cache/get_pip_${version//./_}.py"
-done
 run() {
   local ansible_test=$1
+  # ansible-test downloads a pip bootstrap script (named for the pip it pins)
+  # from a host CI may not reach: give it ours under that name.
+  local lib version
+  lib=$("$(head -1 "$ansible_test" | sed 's/^#! *//')" -c \
+    'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
+  version=$(sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" "$lib/_internal/python_requirements.py" | head -1)
+  cp scripts/ansible_get_pip.py "$home/.ansible/test/cache/get_pip_${version//./_}.py"
   echo "ansible-test sanity with $("$ansible_test" --version 2>/dev/null || echo "$ansible_test")"
   (cd ansible_collections/bondd/bondd \
     && HOME=$home "$ansible_test" sanity --venv --python 3.11 --color no "${@:2}")
