@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: config
 short_description: Put one bondd configuration file in place as a safe, self-undoing transaction
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Installs one bondd YAML file under C(/etc/bondd.d) (or removes it) and applies it through
     bondd's transaction, through the running daemon when there is one, else through a

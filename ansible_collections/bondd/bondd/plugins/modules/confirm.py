@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: confirm
 short_description: Keep the bondd change that is waiting for confirmation
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Commits the transaction waiting in bondd's confirm window (C(bondctl confirm)), so the host
     does not roll it back at the deadline.

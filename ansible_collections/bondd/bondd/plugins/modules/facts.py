@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: facts
 short_description: Read bondd's status of a host into facts
-version_added: "0.1.0"
+version_added: "1.0.0"
 description:
   - Runs C(bondctl status --json) and returns it as the fact C(ansible_facts.bondd), plus a
     summary per bond that is easy to test in C(when) and C(assert).
