@@ -14,7 +14,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
-  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify)
+  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify
+  openssh-server openssh-client ansible-core ansible-lint util-linux)
 if [ "${1:-}" = --with-packaging ]; then
   APT_PACKAGES+=(dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all
     python3-setuptools python3-build python3-wheel lintian rpm rpmlint debootstrap git)
@@ -26,7 +27,16 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
+  # openssh-server would start sshd on this machine: the fleet test runs its
+  # own sshds inside the lab only. A policy-rc.d that says no, for the install.
+  made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 # Debian's interpreter, so the lab runs what a Debian 12 server runs.

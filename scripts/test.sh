@@ -31,13 +31,21 @@ unit() {
   return "$rc"
 }
 stage unit unit
+# The Ansible collection: ansible-test sanity (Debian 12's ansible-core) and ansible-lint.
+ansible_checks() {
+  bash scripts/ansible_sanity.sh || return $?
+  (cd ansible_collections/bondd/bondd && ANSIBLE_COLLECTIONS_PATH=$OLDPWD ansible-lint --nocolor -q)
+}
+stage ansible ansible_checks
 # The kernel tier twice, in two lab kernels side by side (the machine has two
 # cores and the tests mostly wait on the network): once on PyPI's pyroute2,
 # once on Debian 12's python3-pyroute2 0.7.2, which the .deb runs with.
+# The Ansible fleet (test_fleet.py, marked fleet) runs in the Debian one only:
+# it is the .deb's environment, and running it twice would double its cost.
 python3 tests/lab/run.py -- .venv-debian/bin/pytest -q -m kernel tests/kernel \
   --junitxml="$results/kernel-debian-pyroute2.xml" > .lab/kernel-debian.log 2>&1 &
 debian_pid=$!
-stage kernel python3 tests/lab/run.py -- .venv/bin/pytest -q -m kernel tests/kernel \
+stage kernel python3 tests/lab/run.py -- .venv/bin/pytest -q -m "kernel and not fleet" tests/kernel \
   --junitxml="$results/kernel.xml"
 kernel_debian() { wait "$debian_pid"; local rc=$?; cat .lab/kernel-debian.log; return "$rc"; }
 stage kernel-debian-pyroute2 kernel_debian

@@ -68,6 +68,8 @@ msg:
   sample: nothing is waiting for confirmation
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.bondd.bondd.plugins.module_utils import bondctl
 
@@ -78,32 +80,39 @@ def main():
         supports_check_mode=True,
     )
     wanted = module.params["txn"]
-    pending = bondctl.status(module).get("pending")
-    waiting = pending if pending and pending.get("phase") == "waiting" else None
-    if waiting is None or (wanted and waiting.get("txn") != wanted):
-        if wanted:
-            module.fail_json(
-                msg="transaction %s is no longer waiting for confirmation: the host rolled it"
-                " back at its deadline, or it was confirmed or undone by someone else;"
-                " bondd.bondd.facts and `journalctl -u bondd` show which" % wanted,
-                txn=wanted,
-            )
-        if pending:
-            module.fail_json(
-                msg="transaction %s is still being applied; confirm it once it waits"
-                % pending.get("txn"),
-                txn=pending.get("txn"),
-            )
-        module.exit_json(changed=False, txn=None, msg="nothing is waiting for confirmation")
-    txn = waiting.get("txn")
     if module.check_mode:
-        module.exit_json(changed=True, txn=txn, msg="would confirm transaction %s" % txn)
+        pending = bondctl.status(module).get("pending")
+        waiting = pending if pending and pending.get("phase") == "waiting" else None
+        if waiting is None or (wanted and waiting.get("txn") != wanted):
+            gone(module, wanted)
+        module.exit_json(changed=True, txn=waiting.get("txn"), msg="would confirm it")
+    # One bondctl call (the window is running): confirm, then read what it says.
     rc, _data, out, err = bondctl.run(module, "confirm")
-    if rc != bondctl.EX_OK:
+    match = re.search(r"confirmed transaction (\S+)", out or "")
+    if rc == bondctl.EX_OK and match:
+        txn = match.group(1)
+        if wanted and txn != wanted:
+            module.fail_json(
+                msg="confirmed transaction %s, not %s: %s was no longer waiting" % (txn, wanted, wanted),
+                txn=txn,
+                changed=True,
+            )
+        module.exit_json(changed=True, txn=txn, msg="confirmed transaction %s: committed" % txn)
+    if rc == bondctl.EX_NOTHING and "no change is waiting" in (err or "") + (out or ""):
+        gone(module, wanted)
+    module.fail_json(msg="bondctl confirm failed: %s" % bondctl.error_text(out, err), rc=rc)
+
+
+def gone(module, wanted):
+    """Nothing waits: fine when nothing was named; the change is gone when it was."""
+    if wanted:
         module.fail_json(
-            msg="bondctl confirm failed: %s" % bondctl.error_text(out, err), rc=rc, txn=txn
+            msg="transaction %s is no longer waiting for confirmation: the host rolled it"
+            " back at its deadline, or it was confirmed or undone by someone else;"
+            " bondd.bondd.facts and `journalctl -u bondd` show which" % wanted,
+            txn=wanted,
         )
-    module.exit_json(changed=True, txn=txn, msg="confirmed transaction %s: committed" % txn)
+    module.exit_json(changed=False, txn=None, msg="nothing is waiting for confirmation")
 
 
 if __name__ == "__main__":
