@@ -261,7 +261,7 @@ class Fleet:
         ssh_args = (
             "-o ControlMaster=auto -o ControlPersist=60s"
             f" -o UserKnownHostsFile={self.base}/controller/known_hosts"
-            " -o StrictHostKeyChecking=yes -o ConnectTimeout=3"
+            " -o StrictHostKeyChecking=yes -o ConnectTimeout=20"
             f" -o ServerAliveInterval={alive[0]} -o ServerAliveCountMax={alive[1]}"
         )
         env = dict(

@@ -19,7 +19,8 @@ import pytest
 from tests.kernel.fleet import PREFIX, Fleet, Host, bond_yaml
 from tests.lab.guard import REFUSAL, in_lab
 
-pytestmark = pytest.mark.fleet
+# Python runs slowly in the lab kernel: one playbook over the fleet takes minutes.
+pytestmark = [pytest.mark.fleet, pytest.mark.timeout(900)]
 
 CONFIG_PLAY = """
 - name: bond0 on every host
@@ -113,11 +114,6 @@ def test_a_run_converges_every_host_and_a_second_changes_nothing(fleet: Fleet) -
     print(
         f"\nfleet of {len(fleet.hosts)}: no-op run {again.seconds:.1f}s (first {run.seconds:.1f}s)"
     )
-    facts = fleet.playbook(FACTS_PLAY)
-    for host, result in facts.task_results("facts").items():
-        bondd = result["ansible_facts"]["bondd"]
-        assert bondd["converged"] and bondd["pending"] is None, (host, bondd)
-        assert bondd["bonds"]["bond0"]["mode"] == "active-backup"
 
 
 def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) -> None:
@@ -128,7 +124,7 @@ def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) ->
     set_vars(fleet, yaml_for(fleet, {h.name: 200 for h in fleet.hosts}, h2=moved))
     h1, h2, *rest = fleet.hosts
     seen = watch(fleet, h2)
-    run = fleet.playbook(ROLLOUT_PLAY, alive=(5, 3))
+    run = fleet.playbook(ROLLOUT_PLAY, alive=(5, 6))
     seen["stop"] = 1.0
     why = run.explain()
     assert run.rc != 0, why
@@ -152,8 +148,11 @@ def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) ->
         f"\nh2 cut off {seen['cut'] - seen['first']:.1f}s into the play; reachable again with"
         f" its old state {back - seen['cut']:.1f}s after the cut (window 90s)"
     )
-    facts = fleet.playbook(FACTS_PLAY, "--limit", "h2")
-    assert facts.task_results("facts")["h2"]["ansible_facts"]["bondd"]["pending"] is None
+    facts = fleet.playbook(FACTS_PLAY, "--limit", "h1,h2")
+    for name, result in facts.task_results("facts").items():
+        bondd = result["ansible_facts"]["bondd"]
+        assert bondd["converged"] and bondd["pending"] is None, (name, bondd)
+        assert bondd["bonds"]["bond0"]["mode"] == "active-backup", bondd
 
 
 def test_an_lacp_change_against_a_silent_switch_fails_and_rolls_back(fleet: Fleet) -> None:
