@@ -45,8 +45,8 @@ ROLLOUT_PLAY = """
       vars:
         bondd_rollout_name: 10-bond0.yaml
         bondd_rollout_content: "{{ bond0_yaml }}"
-        bondd_rollout_confirm_timeout: 90
-        bondd_rollout_reconnect_timeout: 30
+        bondd_rollout_confirm_timeout: 240
+        bondd_rollout_reconnect_timeout: 60
         bondd_rollout_connect_timeout: 10
         bondd_rollout_bondctl: "{{ bondctl }}"
 """
@@ -118,7 +118,8 @@ def test_a_run_converges_every_host_and_a_second_changes_nothing(fleet: Fleet) -
 
 def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) -> None:
     # Every host goes to miimon 200; h2's change also moves its address, so the
-    # controller loses it. (Python is slow in the lab kernel: the window is 90 s.)
+    # controller loses it. Python is slow in the lab kernel (one task takes 30-40 s
+    # there): h1's config, reconnect and confirm must fit the window, so it is 240 s.
     moved = "198.51.100.212"
     before = {h.name: h.miimon() for h in fleet.hosts}
     set_vars(fleet, yaml_for(fleet, {h.name: 200 for h in fleet.hosts}, h2=moved))
@@ -136,7 +137,7 @@ def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) ->
     assert "h1" in reconnect and not reconnect["h1"].get("failed"), why
     assert [h.miimon() for h in rest] == [before[h.name] for h in rest]
     # h2 undoes the change by itself when its window ends: old address, old miimon.
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + 300
     while not (fleet.can_connect(h2) and h2.addresses() == [f"{h2.address}/{PREFIX}"]):
         assert time.monotonic() < deadline, h2.log()
         time.sleep(0.25)
@@ -146,7 +147,7 @@ def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) ->
     assert "cut" in seen, seen
     print(
         f"\nh2 cut off {seen['cut'] - seen['first']:.1f}s into the play; reachable again with"
-        f" its old state {back - seen['cut']:.1f}s after the cut (window 90s)"
+        f" its old state {back - seen['cut']:.1f}s after the cut (window 240s)"
     )
     facts = fleet.playbook(FACTS_PLAY, "--limit", "h1,h2")
     for name, result in facts.task_results("facts").items():
