@@ -88,7 +88,7 @@ def main():
         module.exit_json(changed=True, txn=waiting.get("txn"), msg="would confirm it")
     # One bondctl call (the window is running): confirm, then read what it says.
     rc, _data, out, err = bondctl.run(module, "confirm")
-    match = re.search(r"confirmed transaction (\S+)", out or "")
+    match = re.search(r"confirmed transaction ([0-9a-f]+)", out or "")
     if rc == bondctl.EX_OK and match:
         txn = match.group(1)
         if wanted and txn != wanted:
