@@ -18,7 +18,8 @@ fi
 # which UML cannot run on hosts with AMX.
 APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
   python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify gcc libc6-dev
-  prometheus prometheus-node-exporter)  # promtool and node_exporter for the metrics tests
+  prometheus prometheus-node-exporter  # promtool and node_exporter for the metrics tests
+  openssh-server openssh-client ansible-core ansible-lint util-linux)  # the Ansible collection
 if [ "${1:-}" = --with-packaging ]; then
   APT_PACKAGES+=(dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all
     python3-setuptools python3-build python3-wheel lintian rpm rpmlint debootstrap git)
@@ -29,7 +30,7 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  # prometheus and prometheus-node-exporter start their services when
+  # prometheus, prometheus-node-exporter and openssh-server start their services when
   # installed; the tests only need the binaries, so no service may start
   # on this machine: a policy-rc.d that refuses (exit 101) for the install.
   policy=/usr/sbin/policy-rc.d

@@ -41,6 +41,12 @@ stage unit unit
 stage hostile-debian-yaml .venv-debian/bin/pytest -q -m unit tests/unit/test_hostile_files.py \
   tests/unit/test_control_requests.py \
   --junitxml="$results/hostile-debian-yaml.xml"
+# The Ansible collection: ansible-test sanity (Debian 12's ansible-core) and ansible-lint.
+ansible_checks() {
+  bash scripts/ansible_sanity.sh || return $?
+  (cd ansible_collections/bondd/bondd && ANSIBLE_COLLECTIONS_PATH=$OLDPWD ansible-lint --nocolor -q)
+}
+stage ansible ansible_checks
 # The kernel tier twice, in two lab kernels side by side (the machine has two
 # cores and the tests mostly wait on the network): once on PyPI's pyroute2,
 # once on Debian 12's python3-pyroute2 0.7.2, which the .deb runs with.

@@ -1,6 +1,6 @@
 """`bondctl apply`: the staged, self-undoing change.
 
-    bondctl apply [--yes] [--confirm-timeout N] [--no-probes] [FILE...]
+    bondctl apply [--yes] [--confirm-timeout N [--no-wait]] [--no-probes] [FILE...]
 
 Validates, shows the plan, asks (unless --yes; end of input is a no), then
 runs the transaction: snapshot, execute, verify, probes and the LACP gate.
@@ -10,8 +10,11 @@ rolled back. The timer does not depend on this terminal: a guard process,
 armed before the first change, rolls back at the deadline even if this
 process or the SSH session dies, and at once if this process dies while
 applying (see the dead-man timer in bondctl(8)). SIGHUP, SIGTERM and SIGINT
-during the transaction roll it back now (exit 3). Named FILEs are installed into the first config
-directory as part of the transaction and restored on rollback.
+during the transaction roll it back now (exit 3). With --no-wait it returns
+as soon as the change waits (result "waiting"), for tools such as Ansible
+that confirm from a new connection once the host proves reachable. Named
+FILEs are installed into the first config directory as part of the
+transaction and restored on rollback.
 
 Exit codes: 0 committed (or nothing to do), 3 rolled back (the reason is
 printed), 65 invalid configuration, 75 another transaction in progress.
@@ -74,6 +77,12 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         metavar="N",
         help="roll back unless confirmed within N seconds (1 to 86400; 0, the default:"
         " no confirm window)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --confirm-timeout: return once the change waits for confirmation;"
+        " the daemon (or a detached guard) still rolls it back at the deadline",
     )
     parser.add_argument(
         "--no-probes",
@@ -170,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
                     "find what else changes the bonds (another network manager?)",
                     exit_code=75,
                 )
-            if result.status is Status.WAITING:
+            # --no-wait: the guard, armed before the first change, holds the window.
+            if result.status is Status.WAITING and not args.no_wait:
                 result = _confirm_window(args, host, result, the_proposal.hash)
         except Interrupted as exc:
             # Between two steps of the transaction, or in its confirm window.
@@ -270,7 +280,7 @@ def _via_daemon(args: argparse.Namespace, the_proposal: Proposal) -> int:
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
     files = [{"name": f.name, "content": f.read_text()} for f in args.files]
-    answer = remote.apply(args, files)
+    answer = remote.apply(args, files, wait=not args.no_wait)
     if args.yes and not args.json:
         print(answer.get("plan_text", ""))
     return _finish(args, answer, " (by the daemon)")

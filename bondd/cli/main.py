@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BonddError as exc:
         if args.debug:
             traceback.print_exc()
+        # An invalid configuration names each finding (file, line, column) above the summary.
+        for diagnostic in getattr(exc, "diagnostics", ()):
+            print(diagnostic.format(), file=sys.stderr)
         output.print_error(exc.message, exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -32,8 +32,10 @@ def _check(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def apply(args: argparse.Namespace, files: list[dict[str, str]]) -> dict[str, Any]:
-    """Run the apply in the daemon; wait out a confirm window. Returns the final answer."""
+def apply(
+    args: argparse.Namespace, files: list[dict[str, str]], *, wait: bool = True
+) -> dict[str, Any]:
+    """Run the apply in the daemon; wait out a confirm window (if `wait`). Returns the answer."""
     answer = _check(
         request(
             args.run_dir,
@@ -45,7 +47,7 @@ def apply(args: argparse.Namespace, files: list[dict[str, str]]) -> dict[str, An
             },
         )
     )
-    if answer.get("result") != "waiting":
+    if answer.get("result") != "waiting" or not wait:
         return answer
     txn, proposal = answer["txn"], answer["proposal"]
     final: dict[str, Any] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from typing import Any
 
 from bondd.engine.transaction import Result, Status
@@ -95,6 +96,12 @@ def result_text(data: dict[str, Any], by: str = "") -> str:
         lines.append(f"rolled back: {data.get('reason', '')}")
     elif result == Status.CONVERGED.value:
         lines.append("converged: nothing to do")
+    elif result == Status.WAITING.value:
+        until = time.strftime("%H:%M:%S", time.localtime(float(data.get("deadline") or 0)))
+        lines.append(
+            f"waiting for confirmation until {until}{by}: `bondctl confirm` keeps it,"
+            " otherwise it is rolled back then"
+        )
     else:
         reason = data.get("reason")
         lines.append(f"committed{f' ({reason})' if reason else ''}; kernel verified{by}")

@@ -15,6 +15,13 @@ from tests.lab.guard import REFUSAL, in_lab
 from tests.lab.netlab import Lab
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fleet: the Ansible fleet in the lab (tests/kernel/fleet_scenarios.py, not yet in CI)",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/kernel/" in str(item.path):
