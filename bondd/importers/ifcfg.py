@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +32,23 @@ from bondd.importers.model import (
     Sourced,
     SourceError,
 )
+from bondd.importers.networkmanager import TYPE_METRIC  # RHEL's ifcfg files are NetworkManager's
 from bondd.model import RouteSpec
 from bondd.options import RUNTIME_OPTIONS
 
 DEFAULTS = (Path("/etc/sysconfig/network-scripts"),)
-_TYPE_METRIC = {"bond": 300, "vlan": 400}
+# Read by _layer3 for a bond and a VLAN alike (besides IPADDRn, PREFIXn, ...).
+_LAYER3_KEYS = frozenset(
+    {
+        "BOOTPROTO",
+        "MTU",
+        "MACADDR",
+        "IPV4_ROUTE_METRIC",
+        "IPV6ADDR",
+        "IPV6ADDR_SECONDARIES",
+        "IPV6_DEFAULTGW",
+    }
+)
 _IDENTITY = frozenset(
     {
         "DEVICE",
@@ -127,16 +139,7 @@ def load(paths: Sequence[Path] = ()) -> Imported:
         _rest(
             file,
             imported,
-            {
-                "BONDING_OPTS",
-                "BOOTPROTO",
-                "MTU",
-                "MACADDR",
-                "IPV4_ROUTE_METRIC",
-                "IPV6ADDR",
-                "IPV6ADDR_SECONDARIES",
-                "IPV6_DEFAULTGW",
-            },
+            {"BONDING_OPTS", *_LAYER3_KEYS},
         )
         imported.bonds.append(bond)
         imported.claims.append(Claim(file.path, bond.name))
@@ -180,15 +183,7 @@ def load(paths: Sequence[Path] = ()) -> Imported:
             _rest(
                 file,
                 imported,
-                {
-                    "BOOTPROTO",
-                    "MTU",
-                    "MACADDR",
-                    "IPV4_ROUTE_METRIC",
-                    "IPV6ADDR",
-                    "IPV6ADDR_SECONDARIES",
-                    "IPV6_DEFAULTGW",
-                },
+                _LAYER3_KEYS,
             )
             parent.vlans.append(vlan)
             imported.claims.append(Claim(file.path, vlan.name))
@@ -234,7 +229,7 @@ def _layer3(
     used: set[Path],
 ) -> None:
     metric_var = file.vars.get("IPV4_ROUTE_METRIC")
-    metric = _TYPE_METRIC[kind]
+    metric = TYPE_METRIC[kind]
     note = f"NetworkManager (ifcfg-rh) gives this device type metric {metric}"
     if metric_var and metric_var.value not in ("", "-1"):
         metric = values.integer(metric_var.value, metric_var.at, "IPV4_ROUTE_METRIC", 0, 2**32 - 1)
@@ -360,7 +355,7 @@ def _route_file(path: Path, metric: int, note: str) -> list[Sourced[RouteSpec]]:
     return out
 
 
-def _rest(file: _Ifcfg, imported: Imported, handled: set[str]) -> None:
+def _rest(file: _Ifcfg, imported: Imported, handled: Set[str]) -> None:
     for key, var in file.vars.items():
         if key in _IDENTITY or key in handled or _L3.fullmatch(key):
             continue

@@ -35,7 +35,7 @@ from bondd.options import RUNTIME_OPTIONS
 
 DEFAULTS = (Path("/etc/NetworkManager/system-connections"),)
 # NetworkManager's default route metric per device type (ipv4.route-metric=-1).
-_TYPE_METRIC = {"bond": 300, "vlan": 400}
+TYPE_METRIC = {"bond": 300, "vlan": 400}
 _CONSUMED_CONNECTION = frozenset(
     {"id", "uuid", "type", "interface-name", "master", "controller", "slave-type", "port-type"}
 )
@@ -148,7 +148,7 @@ def _bond(profile: _Profile, imported: Imported) -> ImportedBond:
         "mode", Sourced("balance-rr", profile.at, "NetworkManager's default mode")
     )
     _ethernet(profile, imported, bond)
-    metric = _TYPE_METRIC["bond"]
+    metric = TYPE_METRIC["bond"]
     for family in ("ipv4", "ipv6"):
         _layer3(
             profile.file, family, metric, imported, addresses=bond.addresses, routes=bond.routes
@@ -224,7 +224,7 @@ def _vlan(profile: _Profile, bonds: dict[str, _Profile], imported: Imported) -> 
         _layer3(
             profile.file,
             family,
-            _TYPE_METRIC["vlan"],
+            TYPE_METRIC["vlan"],
             imported,
             addresses=vlan.addresses,
             routes=vlan.routes,
