@@ -55,10 +55,7 @@ CHECKS = {
     "takeover-2": [
         *(f"networkd-{c}" for c in AFTER_REBOOT),
         "networkd-reboot-unmanaged",
-        *(f"ifupdown-{c}" for c in TAKEN_OVER),
-        "ifupdown-stanza-commented",
     ],
-    "takeover-3": [f"ifupdown-{c}" for c in AFTER_REBOOT],
 }
 
 
