@@ -208,12 +208,17 @@ def request(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> d
         sock.settimeout(timeout)
         sock.connect(str(run_dir / SOCKET_NAME))
         sock.sendall(json.dumps(payload).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        return read_answer(sock)
+
+
+def read_answer(sock: socket.socket) -> dict[str, Any]:
+    """One answer: a JSON object on one line."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
     answer = json.loads(data)
     assert isinstance(answer, dict)
     return answer
