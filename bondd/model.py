@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bondd.text import clipped, one_line
 
@@ -346,8 +347,18 @@ class ActualState:
     unsupported: frozenset[str] = frozenset()  # options this kernel does not have
 
     def bond(self, name: str) -> BondState | None:
-        return next((b for b in self.bonds if b.name == name), None)
+        return self._bonds_by_name.get(name)
 
     def link(self, name: str) -> PortState | None:
         """Any non-bond link by name, enslaved or not."""
-        return next((p for p in self.links if p.name == name), None)
+        return self._links_by_name.get(name)
+
+    # Looked up per VLAN by the planner and diff: 1,000 VLANs would make a
+    # linear search quadratic. Names are unique in the kernel; built once.
+    @cached_property
+    def _bonds_by_name(self) -> dict[str, BondState]:
+        return {b.name: b for b in reversed(self.bonds)}
+
+    @cached_property
+    def _links_by_name(self) -> dict[str, PortState]:
+        return {p.name: p for p in reversed(self.links)}

@@ -55,19 +55,39 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes whenever the file is replaced (atomic writes make a new inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
+
+
 class Store:
     def __init__(self, state_dir: Path = DEFAULT_STATE_DIR) -> None:
         self.dir = state_dir
+        # The daemon asks for the committed config and the ownership on every
+        # drift pass; parsing 1,000 VLANs' JSON each time is most of a
+        # one-VLAN repair. Kept while the file's inode, mtime and size stay.
+        self._committed: tuple[tuple[int, int, int, int], tuple[str, DesiredState]] | None = None
+        self._ownership: tuple[tuple[int, int, int, int], Ownership] | None = None
 
     @property
     def ownership_path(self) -> Path:
         return self.dir / "ownership.json"
 
     def ownership(self) -> Ownership:
+        stamp = _stamp(self.ownership_path)
+        if stamp is not None and self._ownership is not None and self._ownership[0] == stamp:
+            return self._ownership[1]
         data = read_json(self.ownership_path)
-        return Ownership() if data is None else Ownership.from_json(data)
+        found = Ownership() if data is None else Ownership.from_json(data)
+        self._ownership = (stamp, found) if stamp is not None else None
+        return found
 
     def save_ownership(self, ownership: Ownership) -> None:
+        self._ownership = None
         write_json(self.ownership_path, ownership.to_json())
 
     # -- the pending transaction ---------------------------------------------
@@ -94,12 +114,18 @@ class Store:
 
     def committed(self) -> tuple[str, DesiredState] | None:
         """The last committed config: its hash and the desired state."""
+        stamp = _stamp(self.committed_path)
+        if stamp is not None and self._committed is not None and self._committed[0] == stamp:
+            return self._committed[1]
         data = read_json(self.committed_path)
         if data is None:
             return None
-        return str(data["hash"]), desired_from_json(data["desired"])
+        found = str(data["hash"]), desired_from_json(data["desired"])
+        self._committed = (stamp, found) if stamp is not None else None
+        return found
 
     def save_committed(self, proposal_hash: str, desired: DesiredState) -> None:
+        self._committed = None
         write_json(
             self.committed_path, {"hash": proposal_hash, "desired": desired_to_json(desired)}
         )

@@ -94,15 +94,15 @@ def diff_bond(target: BondTarget, actual: BondState | None, state: ActualState) 
         found.append(Difference(name, "mtu", target.mtu, actual.mtu))
     if target.macaddress is not None and actual.macaddress != target.macaddress:
         found.append(Difference(name, "macaddress", target.macaddress, actual.macaddress))
+    vlans = {v.name: v for v in actual.vlans}
     for vlan in target.vlans:
-        found.extend(_vlan_differences(name, vlan, actual, state))
+        found.extend(_vlan_differences(name, vlan, vlans.get(vlan.name), state))
     return found
 
 
 def _vlan_differences(
-    bond: str, vlan: VlanSpec, actual: BondState, state: ActualState
+    bond: str, vlan: VlanSpec, have: VlanSpec | None, state: ActualState
 ) -> list[Difference]:
-    have = next((v for v in actual.vlans if v.name == vlan.name), None)
     where = f"vlan {vlan.name}"
     if have is None:
         return [Difference(bond, f"{where} exists", True, False)]

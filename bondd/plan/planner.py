@@ -288,6 +288,9 @@ class _Builder:
         for name in sorted(have):
             if name not in wanted and name in self.ownership.owned:
                 self.ops.append(o.DeleteVlan(t.name, name))
+        # Whether the bond goes down is decided before its VLANs (ports and
+        # options come first): asked once, not once per VLAN over every op.
+        takes_down = self._takes_down(t.name)
         for vlan in t.vlans:
             current = have.get(vlan.name)
             if current is not None and current.id != vlan.id:
@@ -306,7 +309,7 @@ class _Builder:
                 self.ops.append(o.SetLinkUp(t.name, vlan.name, up=True))
             addresses = set(current.addresses) if current is not None else set()
             routes = set(current.routes) if current is not None else set()
-            if self._takes_down(t.name):
+            if takes_down:
                 # The VLANs follow their bond down and up again (non-loose binding):
                 # their routes and IPv6 addresses are flushed on the way.
                 addresses, routes = _kept_when_down(addresses), set()

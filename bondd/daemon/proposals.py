@@ -1,0 +1,213 @@
+"""Proposals and transactions in the daemon: a config change in, a transaction out.
+
+Config-directory changes are checked (bondd.config.check), compared with the
+committed and rejected proposals, and applied as a transaction with probes
+and rollback (bondd.engine.transaction); the confirm window's deadline and
+stopping mid-window are decided here. Every outcome is one journal entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Any
+
+from bondd import config
+from bondd.daemon.drift import DriftRepair
+from bondd.deadman import guard_outlives_us
+from bondd.engine.transaction import (
+    Proposal,
+    Result,
+    Status,
+    begin,
+    rollback_pending,
+)
+from bondd.engine.window import ConfirmWindow
+from bondd.errors import BonddError
+from bondd.interrupt import rollback_on
+from bondd.log import event
+
+RETRY_TEMPORARY = 5.0  # a busy lock or a passing kernel refusal
+
+
+class Proposals(DriftRepair):
+    def leave_nothing_unguarded(self) -> None:
+        """Stopping: a transaction waiting for confirmation is handed to its guard,
+        if one runs outside this service, else rolled back now; the journal says which."""
+        pending = self.host.store.pending()
+        if pending is None:
+            return
+        guard = pending.guard
+        if guard is not None and guard.alive() and guard_outlives_us(guard):
+            event(
+                self.log,
+                "handed_over",
+                f"stopping with transaction {pending.txn} waiting for confirmation:"
+                f" its deadline {time.strftime('%H:%M:%S', time.localtime(pending.deadline))}"
+                f" is held by the {guard.describe()}",
+                level=logging.WARNING,
+                txn=pending.txn,
+            )
+            return
+        reason = "bondd stopped during the confirm window and no guard outlives it"
+        try:
+            done = rollback_pending(self.host, reason, pending.txn)
+        except BonddError as exc:
+            event(self.log, "error", f"stopping: rollback failed: {exc.message}", level=50)
+            return
+        if done is not None:
+            event(
+                self.log,
+                "rolled_back",
+                f"stopping: rolled back transaction {done.txn}: {reason}",
+                level=logging.WARNING,
+                txn=done.txn,
+                proposal=done.proposal_hash,
+            )
+
+    def consider_proposal(self, force: bool = False) -> None:
+        """Read the config directories; apply a new, valid proposal if asked to."""
+        try:
+            result = config.check(self.dirs, explicit=self.explicit)
+        except BonddError as exc:
+            self.proposal_note = f"configuration unreadable: {exc.message}"
+            event(self.log, "proposal_invalid", self.proposal_note, level=logging.ERROR)
+            return
+        digest = result.digest  # of the bytes checked, not a second read
+        committed = self.host.store.committed()
+        if committed is not None and committed[0] == digest:
+            self.proposal_note = ""
+            return
+        if not result.ok:
+            errors = [d.format() for d in result.diagnostics if d.severity.value == "error"]
+            self.proposal_note = f"proposal invalid ({len(errors)} errors); running state kept"
+            if force or digest not in self.reported:
+                self.reported.add(digest)
+                event(
+                    self.log,
+                    "proposal_invalid",
+                    self.proposal_note + ": " + "; ".join(errors[:5]),
+                    level=logging.ERROR,
+                    proposal=digest,
+                )
+            return
+        rejected = self.host.store.rejected()
+        if digest in rejected and not force:
+            self.proposal_note = f"proposal {digest} was rolled back: {rejected[digest]}"
+            if digest not in self.reported:
+                self.reported.add(digest)
+                event(
+                    self.log,
+                    "proposal_rejected",
+                    self.proposal_note,
+                    level=logging.WARNING,
+                    proposal=digest,
+                )
+            return
+        if not result.state.settings.apply_on_change:
+            self.proposal_note = f"proposal {digest} pending: run `bondctl apply` to apply it"
+            if digest not in self.reported:
+                self.reported.add(digest)
+                event(self.log, "proposal_pending", self.proposal_note, proposal=digest)
+            return
+        if self.host.store.pending() is not None:
+            self.timers["config"] = self.now() + 1.0  # after the confirm window
+            return
+        if digest in self.failed and not force:
+            self.proposal_note = f"proposal {digest} cannot be applied: {self.failed[digest]}"
+            return
+        try:
+            self.transaction(Proposal(result.state, digest))
+        except BonddError as exc:
+            if exc.permanent:  # until the files change: no retry
+                self.failed[digest] = exc.message
+                self.proposal_note = f"proposal {digest} cannot be applied: {exc.message}"
+            else:  # a lock, EBUSY, a race with a link coming or going: try again
+                self.proposal_note = f"proposal {digest} not applied yet: {exc.message}"
+                self.timers["config"] = self.now() + RETRY_TEMPORARY
+
+    def transaction(
+        self, proposal: Proposal, confirm_timeout: float = 0.0, probes: bool = True
+    ) -> Result:
+        try:
+            # SIGTERM or SIGINT in the middle (`systemctl stop`): roll back now,
+            # then stop; never left for systemd's SIGKILL.
+            with rollback_on((signal.SIGTERM, signal.SIGINT)):
+                result = begin(self.host, proposal, confirm_timeout=confirm_timeout, probes=probes)
+        except BonddError as exc:
+            if exc.message not in self.reported:
+                self.reported.add(exc.message)
+                event(
+                    self.log,
+                    "apply_failed",
+                    exc.message,
+                    level=logging.ERROR,
+                    proposal=proposal.hash,
+                )
+            raise
+        if result.reason.startswith("interrupted by"):
+            event(
+                self.log,
+                "stopping",
+                f"{result.reason} inside transaction {result.txn}: rolled back before stopping",
+                level=logging.WARNING,
+                txn=result.txn,
+            )
+        fields: dict[str, Any] = {"proposal": proposal.hash, "txn": result.txn}
+        bonds = ",".join(sorted(result.plan.disruption())) if result.plan else ""
+        if result.status is Status.ROLLED_BACK:
+            event(
+                self.log,
+                "rolled_back",
+                f"rolled back: {result.reason}",
+                level=logging.ERROR,
+                bond=bonds,
+                **fields,
+            )
+        elif result.status is Status.WAITING:
+            assert result.deadline is not None
+            self.arm_confirm(result.deadline)
+            event(
+                self.log,
+                "waiting",
+                f"applied; waiting for confirmation until"
+                f" {time.strftime('%H:%M:%S', time.localtime(result.deadline))}",
+                bond=bonds,
+                **fields,
+            )
+        elif result.status is Status.COMMITTED:
+            assert result.plan is not None
+            event(
+                self.log,
+                "applied",
+                f"applied {len(result.plan.ops)} operations to {bonds}",
+                bond=bonds,
+                ops=len(result.plan.ops),
+                **fields,
+            )
+        self.proposal_note = ""
+        self.refresh_managed()
+        return result
+
+    def arm_confirm(self, deadline: float) -> None:
+        self.timers["confirm"] = self.now() + max(0.0, deadline - self.host.wall())
+
+    def confirm_deadline(self) -> None:
+        pending = self.host.store.pending()
+        if pending is None:
+            return
+        if not ConfirmWindow(pending.deadline, self.host.wall, self.host.clock.sleep).expired():
+            self.arm_confirm(pending.deadline)
+            return
+        reason = f"not confirmed within {pending.confirm_timeout:g}s"
+        if rollback_pending(self.host, reason, pending.txn, only_if_due=True) is not None:
+            event(
+                self.log,
+                "rolled_back",
+                f"rolled back: {reason}",
+                level=logging.ERROR,
+                txn=pending.txn,
+                proposal=pending.proposal_hash,
+            )
+        self.refresh_managed()
