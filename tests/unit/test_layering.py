@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2] / "bondd"
 PURE = [
     ROOT / "model.py",
-    ROOT / "options.py",
+    *sorted((ROOT / "options").glob("*.py")),
     ROOT / "errors.py",
     ROOT / "text.py",
     ROOT / "durations.py",
