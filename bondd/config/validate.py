@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import replace
 
 from bondd import options as opt
-from bondd.config.schema import Reporter, SourceIndex
+from bondd.config.schema_base import Reporter, SourceIndex
 from bondd.model import BondMode, BondOptions, BondSpec, DesiredState, OptionValue, SourcePos
 
 
