@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bondd.deadman import GuardStarter
+from bondd.engine.boundary import Clock
 from bondd.engine.clock import SystemClock
-from bondd.engine.ports import Clock
 from bondd.engine.store import Store
 from bondd.engine.transaction import Host, read_boot_id
 from bondd.kernel.netlink import connect

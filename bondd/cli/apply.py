@@ -149,11 +149,11 @@ def run(args: argparse.Namespace) -> int:
             # A change left behind by a crash is settled first; it may restore files.
             if context.settle_pending(args, host):
                 the_proposal = proposal(args)  # the settled change restored files: read again
-            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+            plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
             for _ in range(MAX_REPLANS):
                 if not args.json:
-                    print(render.plan_text(the_plan))
-                if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
+                    print(render.plan_text(plan))
+                if not plan.empty and not args.yes and not _confirmed(len(plan.ops)):
                     print("nothing applied", file=sys.stderr)
                     return EX_DECLINED
                 # The transaction runs the plan shown, or says it changed.
@@ -162,12 +162,12 @@ def run(args: argparse.Namespace) -> int:
                     the_proposal,
                     confirm_timeout=args.confirm_timeout,
                     probes=not args.no_probes,
-                    expected=the_plan,
+                    expected=plan,
                 )
                 if result.status is not Status.PLAN_CHANGED:
                     break
                 assert result.plan is not None
-                the_plan = result.plan
+                plan = result.plan
                 print(
                     "the kernel changed since this plan was made; the new plan"
                     + (" (applied: --yes):" if args.yes else ":"),
@@ -274,9 +274,9 @@ def _via_daemon(args: argparse.Namespace, the_proposal: Proposal) -> int:
     """The daemon runs the transaction; this process shows, asks and waits."""
     if not args.yes:
         with context.kernel(args) as host:
-            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        print(render.plan_text(the_plan))
-        if not the_plan.empty and not _confirmed(len(the_plan.ops)):
+            plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+        print(render.plan_text(plan))
+        if not plan.empty and not _confirmed(len(plan.ops)):
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
     files = [{"name": f.name, "content": f.read_text()} for f in args.files]

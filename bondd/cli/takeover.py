@@ -83,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
     context.require_root("bondctl takeover")
     with context.host(args) as host:
         context.settle_pending(args, host)
-        the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        if not the_plan.empty:
-            print(render.plan_text(the_plan))
+        plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+        if not plan.empty:
+            print(render.plan_text(plan))
             if not args.yes:
                 print(
                     "the kernel does not match the imported configuration; nothing changed"
