@@ -150,46 +150,9 @@ def parse_yaml_value(option: BondOption, raw: object) -> OptionValue:
     key = option.yaml_key or option.kernel_name
     match option.kind:
         case Kind.INT:
-            if option.unit is not Unit.NONE and option.netplan:
-                # netplan takes any text here and leaves it to the renderer to parse.
-                try:
-                    value = parse_duration(raw, option.unit)
-                except OptionValueError as exc:
-                    raise NotAppliedError(exc.message, exc.hint) from exc
-            elif option.unit is not Unit.NONE:
-                value = parse_duration(raw, option.unit)
-            elif option.netplan and isinstance(raw, str):
-                number = scalars.uint(raw)
-                if number is None:
-                    raise OptionValueError(
-                        f"invalid unsigned int value {raw!r} for {key}", _range_hint(option)
-                    )
-                value = number
-            elif isinstance(raw, int) and not isinstance(raw, bool):
-                value = raw
-            elif isinstance(raw, str) and re.fullmatch(rf"\s*-?\d{{1,{_MAX_DIGITS}}}\s*", raw):
-                value = int(raw)
-            else:
-                raise OptionValueError(
-                    f"{key} must be a whole number, got {_show(raw)}", _range_hint(option)
-                )
-            if (option.minimum is not None and value < option.minimum) or (
-                option.maximum is not None and value > option.maximum
-            ):
-                error = NotAppliedError if option.netplan else OptionValueError
-                raise error(
-                    f"{key} must be between {option.minimum} and {option.maximum}, got {value}",
-                    _range_hint(option),
-                )
-            return value
+            return _in_range(option, _parse_int(option, raw, key), key)
         case Kind.BOOL:
-            if isinstance(raw, bool):
-                return int(raw)
-            if isinstance(raw, str) and scalars.boolean(raw) is not None:
-                return int(bool(scalars.boolean(raw)))
-            if isinstance(raw, str) and raw.lower() in option.values:
-                return option.values[raw.lower()]
-            raise OptionValueError(f"{key} must be true or false, got {_show(raw)}")
+            return _parse_bool(option, raw, key)
         case Kind.ENUM:
             return _parse_enum(option, raw, key)
         case Kind.MAC:
@@ -201,6 +164,52 @@ def parse_yaml_value(option: BondOption, raw: object) -> OptionValue:
                 return raw
             raise OptionValueError(f"{key} must name a port of this bond, got {_show(raw)}")
     raise AssertionError(option.kind)  # pragma: no cover
+
+
+def _parse_int(option: BondOption, raw: object, key: str) -> int:
+    if option.unit is not Unit.NONE and option.netplan:
+        # netplan takes any text here and leaves it to the renderer to parse.
+        try:
+            return parse_duration(raw, option.unit)
+        except OptionValueError as exc:
+            raise NotAppliedError(exc.message, exc.hint) from exc
+    if option.unit is not Unit.NONE:
+        return parse_duration(raw, option.unit)
+    if option.netplan and isinstance(raw, str):
+        number = scalars.uint(raw)
+        if number is None:
+            raise OptionValueError(
+                f"invalid unsigned int value {raw!r} for {key}", _range_hint(option)
+            )
+        return number
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(rf"\s*-?\d{{1,{_MAX_DIGITS}}}\s*", raw):
+        return int(raw)
+    raise OptionValueError(f"{key} must be a whole number, got {_show(raw)}", _range_hint(option))
+
+
+def _in_range(option: BondOption, value: int, key: str) -> int:
+    if (option.minimum is not None and value < option.minimum) or (
+        option.maximum is not None and value > option.maximum
+    ):
+        # netplan passes it through (the file stays valid); the kernel cannot take it.
+        error = NotAppliedError if option.netplan else OptionValueError
+        raise error(
+            f"{key} must be between {option.minimum} and {option.maximum}, got {value}",
+            _range_hint(option),
+        )
+    return value
+
+
+def _parse_bool(option: BondOption, raw: object, key: str) -> int:
+    if isinstance(raw, bool):
+        return int(raw)
+    if isinstance(raw, str) and scalars.boolean(raw) is not None:
+        return int(bool(scalars.boolean(raw)))
+    if isinstance(raw, str) and raw.lower() in option.values:
+        return option.values[raw.lower()]
+    raise OptionValueError(f"{key} must be true or false, got {_show(raw)}")
 
 
 def _range_hint(option: BondOption) -> str | None:
