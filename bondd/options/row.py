@@ -118,9 +118,3 @@ class BondOption:
     def words(self) -> dict[int, str]:
         """number -> word for ENUM/BOOL options."""
         return {number: word for word, number in self.values.items()}
-
-    def sysfs_path(self, ifname: str) -> str | None:
-        if not self.sysfs:
-            return None
-        sub = "bonding" if self.scope is Scope.BOND else "bonding_slave"
-        return f"/sys/class/net/{ifname}/{sub}/{self.kernel_name}"
