@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def _same_directories_as_the_daemon(args: argparse.Namespace) -> None:
             f" (config {', '.join(map(str, theirs_config))}; state {theirs_state}),"
             " not the ones given",
             "leave out --config-dir/--state-dir, or stop the daemon (or give its --run-dir)",
-            exit_code=64,
+            exit_code=os.EX_USAGE,
         )
 
 
@@ -124,7 +125,7 @@ def proposal(args: argparse.Namespace) -> Proposal:
         try:
             files.append((source.name, source.read_bytes()))
         except OSError as exc:
-            output.die(f"cannot read {source}: {exc.strerror}", exit_code=66)
+            output.die(f"cannot read {source}: {exc.strerror}", exit_code=os.EX_NOINPUT)
     return build_proposal(
         dirs, explicit=bool(args.config_dirs), files=files, strict=getattr(args, "strict", False)
     )
@@ -177,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
                 output.die(
                     f"the kernel kept changing; {MAX_REPLANS} plans in a row went stale",
                     "find what else changes the bonds (another network manager?)",
-                    exit_code=75,
+                    exit_code=os.EX_TEMPFAIL,
                 )
             # --no-wait: the guard, armed before the first change, holds the window.
             if result.status is Status.WAITING and not args.no_wait:
