@@ -160,21 +160,8 @@ class SchemaBuilder(BondSection):
                 f"`{name}` is defined twice, as a vlan and as another device",
                 "give the VLAN its own name",
             )
-        vid = link = None
-        if "id" in node.entries:
-            vid = self.integer(node.entries["id"].value, f"id of vlan {name}", 0, 2**32 - 1)
-            if vid is not None and vid > 4094:
-                self.r.error(
-                    node.entries["id"].value.pos,
-                    f"{name}: invalid id '{vid}' (allowed values are 0 to 4094)",
-                )
-                vid = None
-        else:
-            self.r.error(entry.key_pos, f"{name}: missing 'id' property", "add id: 1-4094")
-        if "link" in node.entries:
-            link = self.string(node.entries["link"].value, f"link of vlan {name}")
-        else:
-            self.r.error(entry.key_pos, f"{name}: missing 'link' property", "add link: <bond name>")
+        vid = self.vlan_id(name, entry, node)
+        link = self.vlan_link(name, entry, node)
         if link is not None and not self.known(link, node.entries["link"].value.pos):
             self.r.error(
                 node.entries["link"].value.pos,
@@ -212,6 +199,25 @@ class SchemaBuilder(BondSection):
             mtu=common.mtu,
             macaddress=common.macaddress,
         )
+
+    def vlan_id(self, name: str, entry: YEntry, node: YMap) -> int | None:
+        if "id" not in node.entries:
+            self.r.error(entry.key_pos, f"{name}: missing 'id' property", "add id: 1-4094")
+            return None
+        vid = self.integer(node.entries["id"].value, f"id of vlan {name}", 0, 2**32 - 1)
+        if vid is not None and vid > 4094:
+            self.r.error(
+                node.entries["id"].value.pos,
+                f"{name}: invalid id '{vid}' (allowed values are 0 to 4094)",
+            )
+            return None
+        return vid
+
+    def vlan_link(self, name: str, entry: YEntry, node: YMap) -> str | None:
+        if "link" not in node.entries:
+            self.r.error(entry.key_pos, f"{name}: missing 'link' property", "add link: <bond name>")
+            return None
+        return self.string(node.entries["link"].value, f"link of vlan {name}")
 
     def settings(self, section: YMap) -> Settings:
         self.check_keys(section, keys.BONDD_KEYS, "bondd")
