@@ -15,6 +15,9 @@ Whatever ends the drill (an error, Ctrl-C, SIGTERM, SIGHUP from a dying SSH
 session) the port is brought back and the hold released. If bondctl itself
 is killed outright, the hold runs out on its own and the daemon repairs the
 downed port.
+
+This module is the command: the checks, the hold and the record. The drill
+itself is the bondd.drill package (run.py, measure.py, echo.py, records.py).
 """
 
 from __future__ import annotations
