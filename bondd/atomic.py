@@ -15,8 +15,10 @@ import secrets
 from pathlib import Path
 
 
-def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_bytes(path: Path, data: bytes, mode: int = 0o600, *, parents: bool = True) -> None:
+    """Replace `path` with `data`; `parents=False`: a missing directory is an error."""
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(tmp, flags, mode)

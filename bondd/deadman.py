@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bondd import atomic
 from bondd.engine.holder import Holder
 from bondd.errors import GuardError
 
@@ -35,10 +36,7 @@ def announce_path(state_dir: Path, txn: str) -> Path:
 
 def announce(state_dir: Path, txn: str, holder: Holder) -> None:
     """The guard's "I am armed", written atomically where the starter waits for it."""
-    path = announce_path(state_dir, txn)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(holder.to_json()))
-    os.replace(tmp, path)
+    atomic.write_bytes(announce_path(state_dir, txn), json.dumps(holder.to_json()).encode())
 
 
 def under_systemd() -> bool:

@@ -8,6 +8,7 @@ Pure module: no I/O, no imports from the rest of bondd except the model.
 
 from __future__ import annotations
 
+import os
 import signal
 
 from bondd.model import Diagnostic, Severity
@@ -38,7 +39,7 @@ class ConfigError(BonddError):
     and run `bondctl validate` again.
     """
 
-    exit_code = 65  # EX_DATAERR
+    exit_code = os.EX_DATAERR
     permanent = True
 
     def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
@@ -55,7 +56,7 @@ class StagingError(BonddError):
     """A file `bondctl apply FILE` cannot install: a name the loader skips, or an
     installed file that could not be restored on rollback. Rename or fix it."""
 
-    exit_code = 65  # EX_DATAERR
+    exit_code = os.EX_DATAERR
 
 
 class ConfigDirMissingError(BonddError):
@@ -65,7 +66,7 @@ class ConfigDirMissingError(BonddError):
     The default directories (/etc/bondd.d, /run/bondd.d) may be missing.
     """
 
-    exit_code = 66  # EX_NOINPUT
+    exit_code = os.EX_NOINPUT
     permanent = True
 
 
@@ -77,7 +78,7 @@ class PlanError(BonddError):
     option the running kernel lacks). Fix the host or the configuration.
     """
 
-    exit_code = 65  # EX_DATAERR
+    exit_code = os.EX_DATAERR
     permanent = True
 
     def __init__(self, problems: list[str]) -> None:
@@ -92,7 +93,7 @@ class KernelOpError(BonddError):
     stopped there; see the report for what was done before it.
     """
 
-    exit_code = 70  # EX_SOFTWARE: the kernel and bondd disagree about a rule
+    exit_code = os.EX_SOFTWARE  # the kernel and bondd disagree about a rule
 
     def __init__(self, op: object, code: int, reason: str) -> None:
         describe = getattr(op, "describe", None)
@@ -120,7 +121,7 @@ class ApplyError(BonddError):
     partly changed (until the transaction rolls it back).
     """
 
-    exit_code = 70
+    exit_code = os.EX_SOFTWARE
 
     def __init__(self, cause: KernelOpError, done: int, not_done: int) -> None:
         super().__init__(
@@ -137,7 +138,7 @@ class VerifyError(BonddError):
     has. A kernel that silently adjusts a value shows up here.
     """
 
-    exit_code = 70
+    exit_code = os.EX_SOFTWARE
 
     def __init__(self, differences: list[str]) -> None:
         super().__init__(
@@ -155,7 +156,7 @@ class GuardError(BonddError):
     guard starts (`python3 -I -m bondd.cli.guard --help`) and try again.
     """
 
-    exit_code = 70
+    exit_code = os.EX_SOFTWARE
 
 
 class Interrupted(BaseException):

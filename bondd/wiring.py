@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bondd.deadman import GuardStarter
+from bondd.engine.boundary import Clock
 from bondd.engine.clock import SystemClock
-from bondd.engine.ports import Clock
 from bondd.engine.store import Store
 from bondd.engine.transaction import Host, read_boot_id
 from bondd.kernel.netlink import connect
+from bondd.kernel.probe import NetworkProber
 from bondd.kernel.reader import KernelReader
 from bondd.kernel.writer import KernelWriter
-from bondd.probe import NetworkProber
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Install what bondd's lab and tests need on a Debian 12 machine, idempotently:
 # Debian packages (the UML kernel, kmod, iproute2, ping, Python venv support)
-# and a virtualenv in .venv with bondd installed editable plus its test tools.
+# and a virtualenv in .venv with bondd installed editable plus its test tools
+# (pyproject.toml's `test` extra: pytest, hypothesis, ruff, mypy, import-linter).
 # Safe to run again: it installs only what is missing.
 # With --with-packaging also what building and checking the .deb and .rpm and
 # the system tier need (debhelper, lintian, rpm, rpmlint, debootstrap).

@@ -29,6 +29,8 @@ stage() {
 stage ruff .venv/bin/ruff check bondd tests scripts packaging bench
 stage ruff-format .venv/bin/ruff format --check bondd tests scripts packaging bench
 stage mypy .venv/bin/mypy --strict bondd tests bench packaging/generate.py
+# The layer contract (.importlinter, docs/ARCHITECTURE.md): indirect imports too.
+stage import-linter .venv/bin/lint-imports --no-cache
 unit() {
   .venv/bin/pytest -q -m "not kernel and not system" --junitxml="$results/unit.xml"
   local rc=$?

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def _same_directories_as_the_daemon(args: argparse.Namespace) -> None:
             f" (config {', '.join(map(str, theirs_config))}; state {theirs_state}),"
             " not the ones given",
             "leave out --config-dir/--state-dir, or stop the daemon (or give its --run-dir)",
-            exit_code=64,
+            exit_code=os.EX_USAGE,
         )
 
 
@@ -124,7 +125,7 @@ def proposal(args: argparse.Namespace) -> Proposal:
         try:
             files.append((source.name, source.read_bytes()))
         except OSError as exc:
-            output.die(f"cannot read {source}: {exc.strerror}", exit_code=66)
+            output.die(f"cannot read {source}: {exc.strerror}", exit_code=os.EX_NOINPUT)
     return build_proposal(
         dirs, explicit=bool(args.config_dirs), files=files, strict=getattr(args, "strict", False)
     )
@@ -149,11 +150,11 @@ def run(args: argparse.Namespace) -> int:
             # A change left behind by a crash is settled first; it may restore files.
             if context.settle_pending(args, host):
                 the_proposal = proposal(args)  # the settled change restored files: read again
-            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+            plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
             for _ in range(MAX_REPLANS):
                 if not args.json:
-                    print(render.plan_text(the_plan))
-                if not the_plan.empty and not args.yes and not _confirmed(len(the_plan.ops)):
+                    print(render.plan_text(plan))
+                if not plan.empty and not args.yes and not _confirmed(len(plan.ops)):
                     print("nothing applied", file=sys.stderr)
                     return EX_DECLINED
                 # The transaction runs the plan shown, or says it changed.
@@ -162,12 +163,12 @@ def run(args: argparse.Namespace) -> int:
                     the_proposal,
                     confirm_timeout=args.confirm_timeout,
                     probes=not args.no_probes,
-                    expected=the_plan,
+                    expected=plan,
                 )
                 if result.status is not Status.PLAN_CHANGED:
                     break
                 assert result.plan is not None
-                the_plan = result.plan
+                plan = result.plan
                 print(
                     "the kernel changed since this plan was made; the new plan"
                     + (" (applied: --yes):" if args.yes else ":"),
@@ -177,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
                 output.die(
                     f"the kernel kept changing; {MAX_REPLANS} plans in a row went stale",
                     "find what else changes the bonds (another network manager?)",
-                    exit_code=75,
+                    exit_code=os.EX_TEMPFAIL,
                 )
             # --no-wait: the guard, armed before the first change, holds the window.
             if result.status is Status.WAITING and not args.no_wait:
@@ -274,9 +275,9 @@ def _via_daemon(args: argparse.Namespace, the_proposal: Proposal) -> int:
     """The daemon runs the transaction; this process shows, asks and waits."""
     if not args.yes:
         with context.kernel(args) as host:
-            the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        print(render.plan_text(the_plan))
-        if not the_plan.empty and not _confirmed(len(the_plan.ops)):
+            plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+        print(render.plan_text(plan))
+        if not plan.empty and not _confirmed(len(plan.ops)):
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
     files = [{"name": f.name, "content": f.read_text()} for f in args.files]

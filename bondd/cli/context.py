@@ -16,14 +16,14 @@ from pathlib import Path
 from bondd import config
 from bondd.cli.output import die
 from bondd.deadman import GuardStarter
+from bondd.engine import store
 from bondd.engine.holder import Holder
 from bondd.engine.pending import Phase
 from bondd.engine.transaction import Host, recover_now
 from bondd.model import DesiredState
 
-DEFAULT_STATE_DIR = Path("/var/lib/bondd")
+DEFAULT_STATE_DIR = store.DEFAULT_STATE_DIR  # one default, the store's
 DEFAULT_RUN_DIR = Path("/run/bondd")
-EX_NOPERM = 77
 
 
 def desired(args: argparse.Namespace) -> DesiredState:
@@ -38,7 +38,7 @@ def require_root(what: str) -> None:
         die(
             f"{what} changes network interfaces and needs root",
             "run it with sudo",
-            exit_code=EX_NOPERM,
+            exit_code=os.EX_NOPERM,
         )
 
 

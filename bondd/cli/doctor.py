@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bondd import hostconf
 from bondd.cli import context, output
@@ -22,6 +23,9 @@ from bondd.doctor import HostFacts, PendingFacts, diagnose, exit_code, to_json, 
 from bondd.engine.store import Store
 from bondd.errors import BonddError
 from bondd.model import ActualState
+
+if TYPE_CHECKING:
+    from bondd.kernel.hostfacts import BondingModule
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -44,6 +48,16 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    findings = diagnose(_facts(args))
+    if args.json:
+        output.print_json(to_json(findings))
+    else:
+        print(to_text(findings))
+    return exit_code(findings)
+
+
+def _facts(args: argparse.Namespace) -> HostFacts:
+    """Everything the doctor judges, read from the kernel, the files under --root and the store."""
     # Imported here: only commands that talk to the kernel pay for it.
     from bondd.kernel import hostfacts  # noqa: PLC0415
     from bondd.kernel.linkspeed import read_link_speed  # noqa: PLC0415
@@ -54,31 +68,11 @@ def run(args: argparse.Namespace) -> int:
     configured_bonds, configured_ports, config_error = _configuration(args)
     managed, pending = _store(args, store)
     module = hostfacts.bonding_module()
-    setting = hostconf.bonding_max_bonds(args.root, module.cmdline_options)
-    max_bonds, source = setting.max_bonds, setting.source
-    if module.sysfs_max_bonds is not None:
-        max_bonds, source = module.sysfs_max_bonds, "the loaded module (sysfs)"
+    max_bonds, source = _max_bonds(args, module)
     ours = _our_links(actual, configured_bonds | managed, configured_ports)
     by_index = {link.ifindex: link.name for link in actual.links}
     by_index.update({bond.ifindex: bond.name for bond in actual.bonds})
-    nm_managed = {}
-    for name in ours:
-        index = next((i for i, n in by_index.items() if n == name), None)
-        if index is not None:
-            verdict = hostconf.networkmanager_manages(args.root, index)
-            if verdict is not None:
-                nm_managed[name] = verdict
-    nd_states = {
-        by_index[index]: state
-        for index, state in hostconf.networkd_states(args.root).items()
-        if index in by_index
-    }
-    mac_policy = {}
-    for bond in sorted({b.name for b in actual.bonds} | configured_bonds):
-        found = hostconf.bond_mac_policy(args.root, bond)
-        if found is not None and not found.sets_mac:
-            mac_policy[bond] = (found.policy, found.file)
-    facts = HostFacts(
+    return HostFacts(
         actual=actual,
         configured_bonds=configured_bonds,
         configured_ports=configured_ports,
@@ -89,10 +83,14 @@ def run(args: argparse.Namespace) -> int:
         max_bonds_source=source,
         nm_files=hostconf.networkmanager_files(args.root),
         nm_running=hostconf.networkmanager_running(args.root),
-        nm_managed=nm_managed,
+        nm_managed=_networkmanager_managed(args, ours, by_index),
         networkd_files=hostconf.networkd_files(args.root, ours.values()),
-        networkd_states=nd_states,
-        mac_policy=mac_policy,
+        networkd_states={
+            by_index[index]: state
+            for index, state in hostconf.networkd_states(args.root).items()
+            if index in by_index
+        },
+        mac_policy=_mac_policies(args, {b.name for b in actual.bonds} | configured_bonds),
         mac_assigned_by_user=frozenset(
             b.name
             for b in actual.bonds
@@ -106,12 +104,38 @@ def run(args: argparse.Namespace) -> int:
         pending=pending,
         now=time.time(),
     )
-    findings = diagnose(facts)
-    if args.json:
-        output.print_json(to_json(findings))
-    else:
-        print(to_text(findings))
-    return exit_code(findings)
+
+
+def _max_bonds(args: argparse.Namespace, module: BondingModule) -> tuple[int, str | None]:
+    """How many bonds the driver creates when it loads, and what says so."""
+    if module.sysfs_max_bonds is not None:
+        return module.sysfs_max_bonds, "the loaded module (sysfs)"
+    setting = hostconf.bonding_max_bonds(args.root, module.cmdline_options)
+    return setting.max_bonds, setting.source
+
+
+def _networkmanager_managed(
+    args: argparse.Namespace, ours: Iterable[str], by_index: Mapping[int, str]
+) -> dict[str, bool]:
+    """NetworkManager's own record of whether it manages each of our interfaces."""
+    managed = {}
+    for name in ours:
+        index = next((i for i, n in by_index.items() if n == name), None)
+        if index is not None:
+            verdict = hostconf.networkmanager_manages(args.root, index)
+            if verdict is not None:
+                managed[name] = verdict
+    return managed
+
+
+def _mac_policies(args: argparse.Namespace, bonds: set[str]) -> dict[str, tuple[str, str]]:
+    """bond -> (MACAddressPolicy, the .link file) where udev would give it a MAC of its own."""
+    policies = {}
+    for bond in sorted(bonds):
+        found = hostconf.bond_mac_policy(args.root, bond)
+        if found is not None and not found.sets_mac:
+            policies[bond] = (found.policy, found.file)
+    return policies
 
 
 def _configuration(args: argparse.Namespace) -> tuple[frozenset[str], frozenset[str], str | None]:

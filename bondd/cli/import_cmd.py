@@ -13,6 +13,7 @@ FILE:LINE (exit 65).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
     found, text = imported_yaml(args)
     if not found.bonds:
         where = ", ".join(str(p) for p in args.paths or importers.DEFAULT_PATHS[args.source])
-        output.die(f"no bond found in {where}", "name the files with PATH", exit_code=66)
+        output.die(f"no bond found in {where}", "name the files with PATH", exit_code=os.EX_NOINPUT)
     print(text, end="")
     return 0

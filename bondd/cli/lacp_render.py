@@ -213,6 +213,15 @@ def changes(old: BondView | None, new: BondView | None, name: str) -> list[Chang
                 f"{name}: {'gone (or no longer 802.3ad)' if gone else 'appeared'}",
             )
         ]
+    return [
+        *_bond_changes(old, new, name),
+        *_port_set_changes(old, new, name),
+        *_new_odd_partners(old, new, name),
+    ]
+
+
+def _bond_changes(old: BondView, new: BondView, name: str) -> list[Change]:
+    """The negotiation's verdict and the active aggregator."""
     found: list[Change] = []
     if old.negotiation.verdict is not new.negotiation.verdict:
         found.append(
@@ -237,6 +246,12 @@ def changes(old: BondView | None, new: BondView | None, name: str) -> list[Chang
                 f"{name}: active aggregator {old.aggregator} -> {new.aggregator}",
             )
         )
+    return found
+
+
+def _port_set_changes(old: BondView, new: BondView, name: str) -> list[Change]:
+    """Ports added, changed (each one's own differences) and removed."""
+    found: list[Change] = []
     for port in new.ports:
         before = old.port(port.name)
         if before is None:
@@ -246,6 +261,12 @@ def changes(old: BondView | None, new: BondView | None, name: str) -> list[Chang
     for port in old.ports:
         if new.port(port.name) is None:
             found.append(Change(name, port.name, "port", port.name, None, f"{port.name}: removed"))
+    return found
+
+
+def _new_odd_partners(old: BondView, new: BondView, name: str) -> list[Change]:
+    """Ports whose partner newly differs from the others': cabled to another switch."""
+    found: list[Change] = []
     for port_name in new.odd_partner:
         if port_name not in old.odd_partner:
             view = new.port(port_name)

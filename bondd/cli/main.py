@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         output.print_error(f"internal error: {exc!r}", "run with --debug for a traceback")
-        return output.EX_SOFTWARE
+        return os.EX_SOFTWARE
 
 
 if __name__ == "__main__":

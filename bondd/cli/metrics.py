@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         output.die(
             f"cannot read the state directory {state} (counters, ownership, drills)",
             "run it as root, as the daemon does",
-            exit_code=77,
+            exit_code=os.EX_NOPERM,
         )
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
     collector = Collector(dirs, bool(args.config_dirs), args.state_dir)

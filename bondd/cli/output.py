@@ -14,8 +14,6 @@ from typing import NoReturn
 from bondd.errors import BonddError
 from bondd.text import one_line
 
-EX_SOFTWARE = 70
-
 
 class CommandError(BonddError):
     """A command could not do what was asked; the message says why and what to do."""

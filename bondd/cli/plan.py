@@ -61,11 +61,11 @@ def proposed(args: argparse.Namespace) -> DesiredState:
 def run(args: argparse.Namespace) -> int:
     desired = proposed(args)
     with context.kernel(args) as k:
-        the_plan, _ = make_plan(desired, k.reader, k.store)
+        plan, _ = make_plan(desired, k.reader, k.store)
     if args.json:
-        output.print_json(render.plan_json(the_plan))
+        output.print_json(render.plan_json(plan))
     else:
-        print(render.plan_text(the_plan))
-    if args.detailed_exitcode and not the_plan.empty:
+        print(render.plan_text(plan))
+    if args.detailed_exitcode and not plan.empty:
         return EX_CHANGES
     return 0

@@ -22,10 +22,10 @@ from typing import Any
 
 from bondd.cli import context, output
 from bondd.cli.status_render import Drift, PendingInfo, StatusReport, to_json, to_text
-from bondd.engine.drills import DrillRecords
+from bondd.drill.measure import DrillSummary
+from bondd.drill.records import DrillRecords
 from bondd.engine.store import Store
 from bondd.errors import BonddError
-from bondd.failover import DrillSummary
 from bondd.model import ActualState
 from bondd.plan.diff import diff
 from bondd.plan.ownership import Ownership

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bondd import lacp
-from bondd.failover import DrillSummary
+from bondd.drill.measure import DrillSummary
 from bondd.model import ActualState, BondMode, BondState, OptionValue, PortState, RouteSpec
 from bondd.options import BOND_OPTIONS, default_for
 from bondd.plan.diff import Difference

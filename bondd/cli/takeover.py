@@ -19,6 +19,7 @@ back, 64 the source cannot be handed over, 65 a value cannot be translated.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 def proposal(args: argparse.Namespace) -> tuple[Proposal, list[StagedFile]]:
     found, text = import_cmd.imported_yaml(args)
     if not found.bonds:
-        output.die(f"no bond found in the {args.source} files", exit_code=66)
+        output.die(f"no bond found in the {args.source} files", exit_code=os.EX_NOINPUT)
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
     target = dirs[0] / f"60-takeover-{args.source}.yaml"
     data = text.encode()
@@ -83,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     context.require_root("bondctl takeover")
     with context.host(args) as host:
         context.settle_pending(args, host)
-        the_plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        if not the_plan.empty:
-            print(render.plan_text(the_plan))
+        plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
+        if not plan.empty:
+            print(render.plan_text(plan))
             if not args.yes:
                 print(
                     "the kernel does not match the imported configuration; nothing changed"

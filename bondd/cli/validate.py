@@ -8,14 +8,12 @@ summary; exits 0 when valid (warnings and notes allowed), 65 when invalid,
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from bondd import config
 from bondd.cli import output
 from bondd.model import Severity
-
-EX_OK = 0
-EX_DATAERR = 65
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -55,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             _count(counts[Severity.NOTE], "note"),
         ]
         print(f"{verdict}: {', '.join(parts)}")
-    return EX_OK if result.ok else EX_DATAERR
+    return os.EX_OK if result.ok else os.EX_DATAERR
 
 
 def _count(number: int, noun: str) -> str:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from bondd.config.loader import DEFAULT_DIRS, load, parse_text
 from bondd.config.nodes import YNode, replaced, shadowed
-from bondd.config.schema import Reporter, SchemaBuilder
+from bondd.config.schema import SchemaBuilder
+from bondd.config.schema_base import Reporter
 from bondd.config.validate import validate
 from bondd.errors import ConfigError
 from bondd.model import DesiredState, Diagnostic, Severity

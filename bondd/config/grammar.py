@@ -194,41 +194,11 @@ class GrammarChecker:
 
     def check(self, key: str, node: YNode, rule: Rule) -> None:
         match rule.shape:
-            case Shape.BOOL:
+            case Shape.BOOL | Shape.UINT | Shape.TEXT | Shape.WORD | Shape.IP4 | Shape.IP6:
                 text = self.scalar(node)
-                if text is not None and scalars.boolean(text) is None:
-                    self.error(
-                        node.pos,
-                        f"invalid boolean value '{text}' for `{key}`",
-                        "write true or false (yes/no, on/off, y/n also work)",
-                    )
-            case Shape.UINT:
-                text = self.scalar(node)
-                if text is not None and scalars.uint(text) is None:
-                    self.error(
-                        node.pos,
-                        f"invalid unsigned int value '{text}' for `{key}`",
-                        "write a whole number in base 10, 0 to 4294967295",
-                    )
-            case Shape.TEXT:
-                self.scalar(node)
-            case Shape.WORD:
-                text = self.scalar(node)
-                if text is not None and not self.known(text, rule):
-                    self.error(
-                        node.pos,
-                        f"invalid value '{text}' for `{key}`",
-                        f"use one of: {', '.join(sorted(rule.words))}",
-                    )
-            case Shape.IP4 | Shape.IP6:
-                text = self.scalar(node)
-                test = scalars.is_ip4 if rule.shape is Shape.IP4 else scalars.is_ip6
-                if text is not None and not test(text):
-                    self.error(
-                        node.pos,
-                        f"invalid {rule.shape.value} '{text}' for `{key}`",
-                        "write a single address without /prefix",
-                    )
+                refusal = None if text is None else self.refusal(key, text, rule)
+                if refusal is not None:
+                    self.error(node.pos, *refusal)
             case Shape.WORDS:
                 self.words(key, node, rule)
             case Shape.TEXTS | Shape.IPS:
@@ -259,6 +229,33 @@ class GrammarChecker:
             case Shape.RULES:
                 for item in self.items(node):
                     self.policy_rule(item)
+
+    def refusal(self, key: str, text: str, rule: Rule) -> tuple[str, str] | None:
+        """Why a single scalar `text` does not fit `rule` (message, hint), or None."""
+        match rule.shape:
+            case Shape.BOOL if scalars.boolean(text) is None:
+                return (
+                    f"invalid boolean value '{text}' for `{key}`",
+                    "write true or false (yes/no, on/off, y/n also work)",
+                )
+            case Shape.UINT if scalars.uint(text) is None:
+                return (
+                    f"invalid unsigned int value '{text}' for `{key}`",
+                    "write a whole number in base 10, 0 to 4294967295",
+                )
+            case Shape.WORD if not self.known(text, rule):
+                return (
+                    f"invalid value '{text}' for `{key}`",
+                    f"use one of: {', '.join(sorted(rule.words))}",
+                )
+            case Shape.IP4 | Shape.IP6:
+                test = scalars.is_ip4 if rule.shape is Shape.IP4 else scalars.is_ip6
+                if not test(text):
+                    return (
+                        f"invalid {rule.shape.value} '{text}' for `{key}`",
+                        "write a single address without /prefix",
+                    )
+        return None
 
     def known(self, text: str, rule: Rule) -> bool:
         if rule.any_case:

@@ -11,10 +11,10 @@ rules come from the option table in `bondd.options`. Pure.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bondd import options as opt
-from bondd.config.schema import Reporter, SourceIndex
+from bondd.config.schema_base import Reporter, SourceIndex
 from bondd.model import BondMode, BondOptions, BondSpec, DesiredState, OptionValue, SourcePos
 
 
@@ -35,141 +35,199 @@ def _modes(modes: frozenset[BondMode]) -> str:
 
 
 def _bond(bond: BondSpec, index: SourceIndex, report: Reporter) -> BondSpec:
-    name, mode, options = bond.name, bond.mode, dict(bond.options)
-
-    def at(kernel_name: str) -> SourcePos | None:
-        return index.at("bond", name, "option", kernel_name) or index.at("bond", name)
-
-    for kernel_name in list(options):
-        option = opt.by_kernel_name(kernel_name)
-        if mode not in option.modes:
-            # netplan writes it anyway; the kernel would refuse the whole change (EACCES).
-            report.passed(
-                at(kernel_name),
-                f"{_key(option)} of {name} is not applied: the kernel refuses it in mode {mode}",
-                f"it works only in {_modes(option.modes)}; remove it or change mode",
-            )
-            del options[kernel_name]
-        elif mode not in option.effective_modes:
-            report.warning(
-                at(kernel_name),
-                f"{_key(option)} has no effect in mode {mode} of {name}",
-                f"it is used only in {_modes(option.effective_modes)}",
-            )
-    for port in bond.ports:
-        if port.prio is not None and mode not in opt.by_kernel_name("prio").modes:
-            report.error(
-                index.at("bond", name, "port-option", port.id, "prio") or at("prio"),
-                f"port-priority is not supported in mode {mode} of {name}",
-                "it works in active-backup, balance-tlb and balance-alb",
-            )
-        if port.queue_id is not None and port.queue_id > 15:
-            report.warning(
-                index.at("bond", name, "port-option", port.id, "queue_id"),
-                f"queue id {port.queue_id} of {port.id} needs the bonding module's tx_queues"
-                " above the default 16",
-                "use 0-15, or load bonding with a larger tx_queues",
-            )
-
-    miimon = options.get("miimon")
-    arp_interval = options.get("arp_interval", 0)
-    if miimon and arp_interval:
-        # One netlink request with both: the kernel sets arp_interval last and stops MII.
-        report.passed(
-            at("miimon"),
-            f"mii-monitor-interval of {name} is not applied: arp-interval is set too and the"
-            " kernel runs one monitor, so bondd runs ARP monitoring",
-            "remove mii-monitor-interval, or arp-interval for carrier-based monitoring",
-        )
-        del options["miimon"]
-    targets = options.get("arp_ip_target", ())
-    ns_targets = options.get("ns_ip6_target", ())
-    if arp_interval and not targets and not ns_targets:
-        report.warning(
-            at("arp_interval"),
-            f"ARP monitoring on {name} has no targets, so it detects nothing",
-            "add arp-ip-targets",
-        )
-    if (
-        (targets or ns_targets)
-        and not arp_interval
-        and mode in opt.by_kernel_name("arp_interval").modes
-    ):
-        report.warning(
-            at("arp_ip_target" if targets else "ns_ip6_target"),
-            f"ARP targets of {name} are unused without arp-interval",
-            "set arp-interval",
-        )
-    for kernel_name in ("arp_ip_target", "ns_ip6_target"):
-        _targets(
-            name,
-            opt.by_kernel_name(kernel_name),
-            options.get(kernel_name, ()),
-            at(kernel_name),
-            report,
-        )
-
-    effective_miimon = options.get("miimon", opt.default_for(opt.by_kernel_name("miimon"), options))
-    assert isinstance(effective_miimon, int)
-    for option in opt.BOND_OPTIONS:
-        value = options.get(option.kernel_name)
-        if option.rounded_to != "miimon" or not isinstance(value, int) or value == 0:
-            continue
-        if effective_miimon == 0:
-            report.warning(
-                at(option.kernel_name),
-                f"{_key(option)} of {name} has no effect without MII monitoring",
-                "set mii-monitor-interval",
-            )
-        elif value % effective_miimon:
-            rounded = value - value % effective_miimon
-            report.warning(
-                at(option.kernel_name),
-                f"{_key(option)} {value} ms of {name} is not a multiple of mii-monitor-interval"
-                f" ({effective_miimon} ms); the kernel rounds it down to {rounded} ms",
-                f"write {rounded} or {rounded + effective_miimon}",
-            )
-            options[option.kernel_name] = rounded
-
-    primary = options.get("primary")
-    if isinstance(primary, str) and bond.port(primary) is None:
-        ports = ", ".join(p.id for p in bond.ports)
-        report.passed(
-            at("primary"),
-            f"primary of {name} is not applied: `{primary}` is not one of its ports",
-            f"use one of: {ports}" if ports else "add it to interfaces",
-        )
-        del options["primary"]
-    system = options.get("ad_actor_system")
-    if isinstance(system, str) and (system == "00:00:00:00:00:00" or int(system[:2], 16) & 1):
-        report.error(
-            at("ad_actor_system"),
-            f"ad-actor-system {system} of {name} must be a unicast, non-zero MAC",
-            "clear the lowest bit of the first byte, or remove it to use the bond's MAC",
-        )
-    if mode is BondMode.IEEE_802_3AD and options.get("xmit_hash_policy", "layer2") == "layer2":
-        report.note(
-            at("xmit_hash_policy" if "xmit_hash_policy" in options else "mode"),
-            f"{name} is 802.3ad with transmit-hash-policy layer2: all traffic to one gateway"
-            " goes through one port",
-            "set transmit-hash-policy: layer3+4 to spread flows over the ports",
-        )
-    min_links = options.get("min_links", 0)
-    if isinstance(min_links, int) and min_links > len(bond.ports) and bond.ports:
-        report.warning(
-            at("min_links"),
-            f"min-links {min_links} of {name} exceeds its {len(bond.ports)}"
-            " ports, so the bond never gets carrier",
-            f"use at most {len(bond.ports)}",
-        )
-    if options.get("use_carrier") == 0:
-        report.warning(
-            at("use_carrier"),
-            "use-carrier false is refused by recent kernels",
-            "remove use-carrier",
-        )
+    """Check one bond; return it with the options the kernel would refuse dropped and
+    the delays rounded the way the kernel rounds them."""
+    check = _BondCheck(bond, index, report)
+    options = dict(bond.options)
+    check.modes(options)
+    check.ports()
+    check.monitors(options)
+    check.delays(options)
+    options = rounded_delays(options)
+    check.primary(options)
+    check.lacp_and_links(options)
     _vlans(bond, index, report)
     return replace(bond, options=BondOptions(options))
+
+
+def rounded_delays(options: dict[str, OptionValue]) -> dict[str, OptionValue]:
+    """The options with up/down delays rounded down to a multiple of miimon, as the kernel does.
+
+    Only the kernel's own arithmetic: the warning that goes with it is
+    `_BondCheck.delays`.
+    """
+    miimon = options.get("miimon", opt.default_for(opt.by_kernel_name("miimon"), options))
+    assert isinstance(miimon, int)
+    rounded = dict(options)
+    if miimon == 0:
+        return rounded
+    for option in opt.BOND_OPTIONS:
+        value = options.get(option.kernel_name)
+        if option.rounded_to == "miimon" and isinstance(value, int) and value % miimon:
+            rounded[option.kernel_name] = value - value % miimon
+    return rounded
+
+
+@dataclass(frozen=True)
+class _BondCheck:
+    """The rules over one bond, each reporting at the key it is about.
+
+    The methods that take `options` may delete from it an option the kernel
+    would refuse (the warning says so); nothing else changes it.
+    """
+
+    bond: BondSpec
+    index: SourceIndex
+    report: Reporter
+
+    def at(self, kernel_name: str) -> SourcePos | None:
+        name = self.bond.name
+        return self.index.at("bond", name, "option", kernel_name) or self.index.at("bond", name)
+
+    def modes(self, options: dict[str, OptionValue]) -> None:
+        name, mode = self.bond.name, self.bond.mode
+        for kernel_name in list(options):
+            option = opt.by_kernel_name(kernel_name)
+            if mode not in option.modes:
+                # netplan writes it anyway; the kernel would refuse the whole change (EACCES).
+                self.report.passed(
+                    self.at(kernel_name),
+                    f"{_key(option)} of {name} is not applied:"
+                    f" the kernel refuses it in mode {mode}",
+                    f"it works only in {_modes(option.modes)}; remove it or change mode",
+                )
+                del options[kernel_name]
+            elif mode not in option.effective_modes:
+                self.report.warning(
+                    self.at(kernel_name),
+                    f"{_key(option)} has no effect in mode {mode} of {name}",
+                    f"it is used only in {_modes(option.effective_modes)}",
+                )
+
+    def ports(self) -> None:
+        name, mode, index = self.bond.name, self.bond.mode, self.index
+        for port in self.bond.ports:
+            if port.prio is not None and mode not in opt.by_kernel_name("prio").modes:
+                self.report.error(
+                    index.at("bond", name, "port-option", port.id, "prio") or self.at("prio"),
+                    f"port-priority is not supported in mode {mode} of {name}",
+                    "it works in active-backup, balance-tlb and balance-alb",
+                )
+            if port.queue_id is not None and port.queue_id > 15:
+                self.report.warning(
+                    index.at("bond", name, "port-option", port.id, "queue_id"),
+                    f"queue id {port.queue_id} of {port.id} needs the bonding module's tx_queues"
+                    " above the default 16",
+                    "use 0-15, or load bonding with a larger tx_queues",
+                )
+
+    def monitors(self, options: dict[str, OptionValue]) -> None:
+        """MII or ARP monitoring, never both; ARP monitoring needs targets and vice versa."""
+        name, mode = self.bond.name, self.bond.mode
+        arp_interval = options.get("arp_interval", 0)
+        if options.get("miimon") and arp_interval:
+            # One netlink request with both: the kernel sets arp_interval last and stops MII.
+            self.report.passed(
+                self.at("miimon"),
+                f"mii-monitor-interval of {name} is not applied: arp-interval is set too and the"
+                " kernel runs one monitor, so bondd runs ARP monitoring",
+                "remove mii-monitor-interval, or arp-interval for carrier-based monitoring",
+            )
+            del options["miimon"]
+        targets = options.get("arp_ip_target", ())
+        ns_targets = options.get("ns_ip6_target", ())
+        if arp_interval and not targets and not ns_targets:
+            self.report.warning(
+                self.at("arp_interval"),
+                f"ARP monitoring on {name} has no targets, so it detects nothing",
+                "add arp-ip-targets",
+            )
+        if (
+            (targets or ns_targets)
+            and not arp_interval
+            and mode in opt.by_kernel_name("arp_interval").modes
+        ):
+            self.report.warning(
+                self.at("arp_ip_target" if targets else "ns_ip6_target"),
+                f"ARP targets of {name} are unused without arp-interval",
+                "set arp-interval",
+            )
+        for kernel_name in ("arp_ip_target", "ns_ip6_target"):
+            _targets(
+                name,
+                opt.by_kernel_name(kernel_name),
+                options.get(kernel_name, ()),
+                self.at(kernel_name),
+                self.report,
+            )
+
+    def delays(self, options: dict[str, OptionValue]) -> None:
+        """Say where a delay is inert (no MII monitoring) or is rounded (rounded_delays)."""
+        name = self.bond.name
+        miimon = options.get("miimon", opt.default_for(opt.by_kernel_name("miimon"), options))
+        assert isinstance(miimon, int)
+        for option in opt.BOND_OPTIONS:
+            value = options.get(option.kernel_name)
+            if option.rounded_to != "miimon" or not isinstance(value, int) or value == 0:
+                continue
+            if miimon == 0:
+                self.report.warning(
+                    self.at(option.kernel_name),
+                    f"{_key(option)} of {name} has no effect without MII monitoring",
+                    "set mii-monitor-interval",
+                )
+            elif value % miimon:
+                rounded = value - value % miimon
+                self.report.warning(
+                    self.at(option.kernel_name),
+                    f"{_key(option)} {value} ms of {name} is not a multiple of"
+                    f" mii-monitor-interval ({miimon} ms); the kernel rounds it down to"
+                    f" {rounded} ms",
+                    f"write {rounded} or {rounded + miimon}",
+                )
+
+    def primary(self, options: dict[str, OptionValue]) -> None:
+        primary = options.get("primary")
+        if isinstance(primary, str) and self.bond.port(primary) is None:
+            ports = ", ".join(p.id for p in self.bond.ports)
+            self.report.passed(
+                self.at("primary"),
+                f"primary of {self.bond.name} is not applied: `{primary}` is not one of its ports",
+                f"use one of: {ports}" if ports else "add it to interfaces",
+            )
+            del options["primary"]
+
+    def lacp_and_links(self, options: dict[str, OptionValue]) -> None:
+        name, bond = self.bond.name, self.bond
+        system = options.get("ad_actor_system")
+        if isinstance(system, str) and (system == "00:00:00:00:00:00" or int(system[:2], 16) & 1):
+            self.report.error(
+                self.at("ad_actor_system"),
+                f"ad-actor-system {system} of {name} must be a unicast, non-zero MAC",
+                "clear the lowest bit of the first byte, or remove it to use the bond's MAC",
+            )
+        hashing = options.get("xmit_hash_policy", "layer2")
+        if bond.mode is BondMode.IEEE_802_3AD and hashing == "layer2":
+            self.report.note(
+                self.at("xmit_hash_policy" if "xmit_hash_policy" in options else "mode"),
+                f"{name} is 802.3ad with transmit-hash-policy layer2: all traffic to one gateway"
+                " goes through one port",
+                "set transmit-hash-policy: layer3+4 to spread flows over the ports",
+            )
+        min_links = options.get("min_links", 0)
+        if isinstance(min_links, int) and min_links > len(bond.ports) and bond.ports:
+            self.report.warning(
+                self.at("min_links"),
+                f"min-links {min_links} of {name} exceeds its {len(bond.ports)}"
+                " ports, so the bond never gets carrier",
+                f"use at most {len(bond.ports)}",
+            )
+        if options.get("use_carrier") == 0:
+            self.report.warning(
+                self.at("use_carrier"),
+                "use-carrier false is refused by recent kernels",
+                "remove use-carrier",
+            )
 
 
 def _targets(

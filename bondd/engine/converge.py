@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bondd.engine.boundary import Clock, Reader, Writer
 from bondd.engine.executor import Execution, execute_or_raise
-from bondd.engine.ports import Clock, Reader, Writer
 from bondd.engine.store import Store
 from bondd.engine.verify import verify
 from bondd.errors import VerifyError
 from bondd.model import ActualState, DesiredState
-from bondd.plan.planner import Plan, plan
+from bondd.plan import planner
+from bondd.plan.planner import Plan
 
 
 @dataclass(frozen=True)
@@ -28,30 +29,30 @@ class Outcome:
 
 def make_plan(desired: DesiredState, reader: Reader, store: Store) -> tuple[Plan, ActualState]:
     actual = reader.read()
-    return plan(desired, actual, store.ownership()), actual
+    return planner.plan(desired, actual, store.ownership()), actual
 
 
-def run_plan(the_plan: Plan, writer: Writer, reader: Reader, store: Store, clock: Clock) -> Outcome:
+def run_plan(plan: Plan, writer: Writer, reader: Reader, store: Store, clock: Clock) -> Outcome:
     """Execute a plan made by `make_plan`, verify the kernel, record ownership."""
     current = store.ownership()
-    merged = current.merged_with(the_plan.ownership)
+    merged = current.merged_with(plan.ownership)
     if merged != current:  # drift repair usually changes no ownership: no fsync then
         store.save_ownership(merged)
-    execution = execute_or_raise(the_plan.ops, writer)
-    actual, differences = verify(the_plan.targets, reader, clock)
+    execution = execute_or_raise(plan.ops, writer)
+    actual, differences = verify(plan.targets, reader, clock)
     if differences:
         raise VerifyError([d.describe() for d in differences])
-    if the_plan.ownership != merged:
-        store.save_ownership(the_plan.ownership)
-    return Outcome(the_plan, execution, actual)
+    if plan.ownership != merged:
+        store.save_ownership(plan.ownership)
+    return Outcome(plan, execution, actual)
 
 
 def converge(
     desired: DesiredState, reader: Reader, writer: Writer, store: Store, clock: Clock
 ) -> Outcome:
-    the_plan, actual = make_plan(desired, reader, store)
-    if the_plan.empty:
-        if the_plan.ownership != store.ownership():
-            store.save_ownership(the_plan.ownership)
-        return Outcome(the_plan, None, actual)
-    return run_plan(the_plan, writer, reader, store, clock)
+    plan, actual = make_plan(desired, reader, store)
+    if plan.empty:
+        if plan.ownership != store.ownership():
+            store.save_ownership(plan.ownership)
+        return Outcome(plan, None, actual)
+    return run_plan(plan, writer, reader, store, clock)

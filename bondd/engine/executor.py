@@ -11,7 +11,7 @@ import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bondd.engine.ports import Writer
+from bondd.engine.boundary import Writer
 from bondd.errors import ApplyError, KernelOpError
 from bondd.plan import ops as o
 

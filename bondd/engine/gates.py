@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bondd import lacp
-from bondd.engine.ports import Clock, Reader
+from bondd.engine.boundary import Clock, Reader
 from bondd.model import BondMode, ProbeSpec, ProbeType
 
 PRESELECT_TIMEOUT = 2.0

@@ -18,7 +18,7 @@ class BusyError(BonddError):
     deadline), or end it with `bondctl confirm` / `bondctl rollback`.
     """
 
-    exit_code = 75  # EX_TEMPFAIL
+    exit_code = os.EX_TEMPFAIL
 
 
 class TransactionLock:

@@ -7,6 +7,7 @@ crash or power cut leaves the old file or the new one, never half of either.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ class StateError(BonddError):
     kernel state it describes (bondd then treats every bond as not its own).
     """
 
-    exit_code = 74  # EX_IOERR
+    exit_code = os.EX_IOERR
 
 
 STATE_MODE = 0o600  # root's state: ownership, committed config, pending snapshot

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bondd import atomic
+from bondd.engine.boundary import Clock, DeadMan, Reader, Writer
 from bondd.engine.converge import run_plan
 from bondd.engine.counters import count_transaction
 from bondd.engine.executor import execute_or_raise
@@ -38,7 +39,6 @@ from bondd.engine.gates import (
 from bondd.engine.holder import Holder, boot_id
 from bondd.engine.lock import BusyError, TransactionLock
 from bondd.engine.pending import Pending, Phase, StagedFile
-from bondd.engine.ports import Clock, DeadMan, Reader, Writer
 from bondd.engine.store import Store
 from bondd.engine.verify import verify
 from bondd.errors import ApplyError, BonddError, Interrupted, VerifyError

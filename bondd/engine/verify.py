@@ -6,7 +6,7 @@ after enslaving), so a mismatch is re-read a few times before it counts.
 
 from __future__ import annotations
 
-from bondd.engine.ports import Clock, Reader
+from bondd.engine.boundary import Clock, Reader
 from bondd.model import ActualState
 from bondd.plan.diff import Difference, diff
 from bondd.plan.target import Targets

@@ -10,6 +10,7 @@ comment; a value it cannot translate raises `SourceError`. Pure.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -36,7 +37,7 @@ class SourceError(BonddError):
     bondd's YAML by hand) and run the import again.
     """
 
-    exit_code = 65  # EX_DATAERR
+    exit_code = os.EX_DATAERR
 
     def __init__(self, at: At | None, message: str, hint: str | None = None) -> None:
         super().__init__(f"{at}: {message}" if at else message, hint)

@@ -54,18 +54,7 @@ def load(paths: Sequence[Path] = ()) -> Imported:
         elif not path.is_dir():
             raise SourceError(At(str(path), 0), "no such file or directory")
     imported.files = files
-    tree: YNode | None = None
-    for path in files:
-        node, found = read_file(path)
-        errors = [d for d in found if d.severity is Severity.ERROR]
-        if errors:
-            raise SourceError(
-                _at(errors[0].pos) if errors[0].pos else At(str(path), 0),
-                errors[0].message,
-                errors[0].hint,
-            )
-        if isinstance(node, YMap):
-            tree = node if tree is None else merge(tree, node)
+    tree = _merged(files)
     if not isinstance(tree, YMap) or "network" not in tree.entries:
         return imported
     network = tree.entries["network"].value
@@ -110,6 +99,23 @@ def load(paths: Sequence[Path] = ()) -> Imported:
             bond.vlans.append(imported_vlan)
         imported.bonds.append(bond)
     return imported
+
+
+def _merged(files: Sequence[Path]) -> YNode | None:
+    """The files merged in order, as netplan merges them; the first error stops the import."""
+    tree: YNode | None = None
+    for path in files:
+        node, found = read_file(path)
+        errors = [d for d in found if d.severity is Severity.ERROR]
+        if errors:
+            raise SourceError(
+                _at(errors[0].pos) if errors[0].pos else At(str(path), 0),
+                errors[0].message,
+                errors[0].hint,
+            )
+        if isinstance(node, YMap):
+            tree = node if tree is None else merge(tree, node)
+    return tree
 
 
 def _child(node: YNode | None, key: str) -> YNode | None:

@@ -66,8 +66,11 @@ RTPROT_STATIC = 4
 RT_SCOPE_UNIVERSE = 0
 RT_SCOPE_LINK = 253
 RT_SCOPE_HOST = 254
-_SCOPES = {RT_SCOPE_UNIVERSE: "global", RT_SCOPE_LINK: "link", RT_SCOPE_HOST: "host"}
-_ROUTE_TYPES = {
+# bondd's one table of route scopes and types (rtnetlink numbers -> netplan's words);
+# the writer reads it backwards. pyroute2 ships tables too, but calls scope 0
+# "universe" where netplan's YAML says "global".
+ROUTE_SCOPES = {RT_SCOPE_UNIVERSE: "global", RT_SCOPE_LINK: "link", RT_SCOPE_HOST: "host"}
+ROUTE_TYPES = {
     1: "unicast",
     2: "local",
     3: "broadcast",
@@ -205,8 +208,10 @@ def route(head: codec.RtMsg, top: dict[int, bytes], table: int) -> RouteSpec:
         table=None if table == RT_TABLE_MAIN else table,
         on_link=bool(head.flags & RTNH_F_ONLINK),
         source=str(_ip(source)) if source else None,
-        scope=None if head.scope == default_scope else _SCOPES.get(head.scope, str(head.scope)),
-        type=_ROUTE_TYPES.get(head.type, str(head.type)),
+        scope=None
+        if head.scope == default_scope
+        else ROUTE_SCOPES.get(head.scope, str(head.scope)),
+        type=ROUTE_TYPES.get(head.type, str(head.type)),
         mtu=mtu or None,
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from bondd.errors import KernelOpError
 from bondd.kernel import sysfs
+from bondd.kernel.decode import ROUTE_SCOPES, ROUTE_TYPES
 from bondd.kernel.netlink import IPRoute, NetlinkError
 from bondd.kernel.rawlink import BOND_WIRE, PORT_WIRE, RawLinkSocket, encode
 from bondd.model import BondOptions, OptionValue, RouteSpec
@@ -25,16 +26,8 @@ from bondd.plan import ops as o
 
 RTPROT_STATIC = 4
 RTNH_F_ONLINK = 4
-_SCOPES = {"global": 0, "link": 253, "host": 254}
-_TYPES = {
-    "unicast": 1,
-    "local": 2,
-    "broadcast": 3,
-    "blackhole": 6,
-    "unreachable": 7,
-    "prohibit": 8,
-    "throw": 9,
-}
+_SCOPES = {word: number for number, word in ROUTE_SCOPES.items()}
+_TYPES = {word: number for number, word in ROUTE_TYPES.items()}
 _NETLINK_KINDS = frozenset({Kind.INT, Kind.ENUM, Kind.BOOL, Kind.INTERFACE})
 
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bondd import config
+from bondd.drill.measure import DrillSummary
+from bondd.drill.records import DrillRecords
 from bondd.engine.counters import Counters, Counts
-from bondd.engine.drills import DrillRecords
 from bondd.engine.store import Store
 from bondd.errors import BonddError
-from bondd.failover import DrillSummary
 from bondd.metrics.view import MetricsInput
 from bondd.model import ActualState, DesiredState
 

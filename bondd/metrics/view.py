@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bondd import lacp
+from bondd.drill.measure import ACTIVE_PORT_MODES, DrillSummary
 from bondd.engine.counters import RESULTS, Counts
-from bondd.failover import ACTIVE_PORT_MODES, DrillSummary
 from bondd.metrics.exposition import COUNTER, GAUGE, Family, render
 from bondd.model import ActualState, BondMode, BondSpec, BondState, DesiredState
 from bondd.plan.ownership import Ownership

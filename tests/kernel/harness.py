@@ -16,13 +16,13 @@ from bondd.engine.store import Store
 from bondd.engine.transaction import Host, Proposal, read_boot_id
 from bondd.errors import KernelOpError
 from bondd.kernel.netlink import IPRoute
+from bondd.kernel.probe import NetworkProber
 from bondd.kernel.reader import KernelReader
 from bondd.kernel.writer import KernelWriter
 from bondd.model import ActualState, DesiredState
 from bondd.plan.ops import Op
 from bondd.plan.planner import Plan
 from bondd.plan.snapshot import bond_spec
-from bondd.probe import NetworkProber
 
 
 @dataclass

@@ -9,6 +9,7 @@ import pytest
 
 from bondd import atomic
 from bondd.engine.store import write_json
+from bondd.metrics import textfile
 
 pytestmark = pytest.mark.unit
 
@@ -55,3 +56,16 @@ def test_temp_names_are_unpredictable_and_opened_exclusively_without_following_l
         "pending.json",
         "victim",
     ]
+
+
+def test_a_missing_directory_is_created_unless_the_caller_says_not_to(tmp_path: Path) -> None:
+    target = tmp_path / "state" / "ownership.json"
+    atomic.write_bytes(target, b"{}")
+    assert target.read_bytes() == b"{}"
+    # node_exporter's textfile directory is node_exporter's: bondd never creates it.
+    elsewhere = tmp_path / "node_exporter" / "bondd.prom"
+    with pytest.raises(FileNotFoundError):
+        textfile.write_atomic(elsewhere, b"x 1\n")
+    assert not elsewhere.parent.exists()
+    textfile.write_atomic(target.with_name("bondd.prom"), b"x 1\n")
+    assert (target.parent / "bondd.prom").stat().st_mode & 0o777 == textfile.MODE

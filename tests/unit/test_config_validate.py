@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from bondd.config import CheckResult, check_text
-from bondd.model import ProbeType, RouteSpec, Severity
+from bondd.config.validate import rounded_delays
+from bondd.model import OptionValue, ProbeType, RouteSpec, Severity
 
 pytestmark = pytest.mark.unit
 
@@ -179,6 +180,25 @@ def test_delay_not_a_multiple_of_miimon_is_rounded() -> None:
         " mii-monitor-interval (100 ms); the kernel rounds it down to 200 ms (write 200 or 300)"
     ]
     assert result.state.bonds[0].options["downdelay"] == 200
+
+
+def test_rounding_alone_is_the_kernels_arithmetic() -> None:
+    """rounded_delays only rounds: no report, the input unchanged, other options kept."""
+    given: dict[str, OptionValue] = {
+        "miimon": 100,
+        "updelay": 250,
+        "downdelay": 300,
+        "mode": "active-backup",
+    }
+    assert rounded_delays(given) == {
+        "miimon": 100,
+        "updelay": 200,
+        "downdelay": 300,
+        "mode": "active-backup",
+    }
+    assert given["updelay"] == 250
+    # No MII monitoring (ARP monitoring instead): the kernel keeps the value as written.
+    assert rounded_delays({"miimon": 0, "updelay": 250}) == {"miimon": 0, "updelay": 250}
 
 
 def test_delay_uses_the_default_miimon() -> None:

@@ -24,8 +24,8 @@ from bondd.engine.transaction import (
 )
 from bondd.model import ProbeSpec
 from bondd.plan import ops as o
+from bondd.plan import planner
 from bondd.plan.ownership import Ownership
-from bondd.plan.planner import plan
 from tests.unit.fakekernel import FakeKernel
 
 pytestmark = pytest.mark.unit
@@ -93,11 +93,11 @@ def proposal(text: str) -> Proposal:
 
 def test_new_bond_plan_creates_then_enslaves_then_addresses() -> None:
     kernel = FakeKernel(["p0", "p1"])
-    the_plan = plan(proposal(BASE).desired, kernel.read(), Ownership())
-    kinds = [type(op).__name__ for op in the_plan.ops]
+    plan = planner.plan(proposal(BASE).desired, kernel.read(), Ownership())
+    kinds = [type(op).__name__ for op in plan.ops]
     assert kinds[0] == "CreateBond"
     assert kinds.index("AddPort") < kinds.index("SetLinkUp") < kinds.index("AddAddress")
-    assert the_plan.disruption()["bond0"] is o.Disruption.NEW
+    assert plan.disruption()["bond0"] is o.Disruption.NEW
 
 
 def test_converged_host_plans_nothing(tmp_path: Path) -> None:
@@ -113,14 +113,14 @@ def test_miimon_change_resends_the_delays_it_scales() -> None:
     first = proposal(
         BASE.replace("mii-monitor-interval: 100", "mii-monitor-interval: 100, up-delay: 200")
     )
-    for op in plan(first.desired, kernel.read(), Ownership()).ops:
+    for op in planner.plan(first.desired, kernel.read(), Ownership()).ops:
         kernel.apply(op)
     changed = proposal(
         BASE.replace("mii-monitor-interval: 100", "mii-monitor-interval: 50, up-delay: 200")
     )
     [op] = [
         op
-        for op in plan(changed.desired, kernel.read(), Ownership()).ops
+        for op in planner.plan(changed.desired, kernel.read(), Ownership()).ops
         if isinstance(op, o.SetOptions)
     ]
     assert op.options["miimon"] == 50 and op.options["updelay"] == 200

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bondd.failover import (
+from bondd.drill.measure import (
     DrillResult,
     DrillSummary,
     Gap,

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bondd import config
+from bondd.drill.measure import DrillSummary
 from bondd.engine.counters import Counters, Counts
 from bondd.engine.store import Store
 from bondd.engine.transaction import Status, begin
-from bondd.failover import DrillSummary
 from bondd.metrics import view
 from bondd.metrics.exposition import COUNTER, GAUGE, Family, escape_label, format_value, render
 from bondd.metrics.view import MetricsInput

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from bondd.probe import ETH_P_IP, is_arp_reply, is_echo_reply
+from bondd.kernel.probe import ETH_P_IP, is_arp_reply, is_echo_reply
 
 pytestmark = pytest.mark.unit
 

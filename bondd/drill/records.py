@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bondd.drill.measure import DrillResult, DrillSummary
 from bondd.engine.store import read_json, write_json
-from bondd.failover import DrillResult, DrillSummary
 
 FILE_NAME = "failover-tests.json"
 

@@ -1,4 +1,11 @@
-"""The interfaces the engine drives: where state comes from and where ops go."""
+"""The engine's boundary: what it needs from outside, as typing.Protocol classes.
+
+The engine orchestrates a change without importing the kernel: it reads state
+through a Reader, sends ops to a Writer, waits on a Clock and arms a DeadMan.
+bondd/kernel implements Reader and Writer, bondd/engine/clock.py the Clock,
+bondd/deadman.py the DeadMan; bondd/wiring.py plugs them in, and the unit
+tests plug in fakes (tests/unit/fakekernel.py).
+"""
 
 from __future__ import annotations
 

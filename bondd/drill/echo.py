@@ -5,7 +5,8 @@ one raw socket, a probe every interval from a thread of its own (so the
 drill's netlink work never delays a send), each probe's send and answer time
 taken with the monotonic clock. Probes carry a random token and their full
 sequence number, so answers to anyone else's ping on the host are ignored.
-Needs CAP_NET_RAW (bondctl failover-test runs as root).
+The raw socket and the echo packet come from bondd/kernel/icmp.py. Needs
+CAP_NET_RAW (bondctl failover-test runs as root).
 """
 
 from __future__ import annotations
@@ -19,19 +20,10 @@ import struct
 import threading
 import time
 
-from bondd.failover import Probe
+from bondd.drill.measure import Probe
+from bondd.kernel import icmp
 
-_HEADER = struct.Struct("!BBHHH")
-_PAYLOAD = struct.Struct("!8sQ")
-
-
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return int(~total & 0xFFFF)
+_PAYLOAD = struct.Struct("!8sQ")  # our token and the full sequence number
 
 
 class EchoStream:
@@ -40,16 +32,8 @@ class EchoStream:
     def __init__(self, target: str, interval: float, device: str | None = None) -> None:
         self.target = target
         self.interval = interval
-        address = ipaddress.ip_address(target)
-        self.v6 = address.version == 6
-        family, proto = (
-            (socket.AF_INET6, socket.IPPROTO_ICMPV6)
-            if self.v6
-            else (socket.AF_INET, socket.IPPROTO_ICMP)
-        )
-        self.sock = socket.socket(family, socket.SOCK_RAW, proto)
-        if device:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device.encode())
+        self.version = ipaddress.ip_address(target).version
+        self.sock = icmp.open_echo_socket(self.version, device)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.ident = (os.getpid() ^ secrets.randbits(16)) & 0xFFFF
         self.token = secrets.token_bytes(8)
@@ -118,11 +102,7 @@ class EchoStream:
             seq = len(self._sent)
             self._sent.append(time.monotonic())
         payload = _PAYLOAD.pack(self.token, seq)
-        kind = 128 if self.v6 else 8
-        header = _HEADER.pack(kind, 0, 0, self.ident, seq & 0xFFFF)
-        # The kernel fills in the ICMPv6 checksum; ICMPv4's is ours to compute.
-        checksum = 0 if self.v6 else _checksum(header + payload)
-        packet = _HEADER.pack(kind, 0, checksum, self.ident, seq & 0xFFFF) + payload
+        packet = icmp.echo_request(self.version, self.ident, seq & 0xFFFF, payload)
         try:
             self.sock.sendto(packet, (self.target, 0))
         except OSError:
@@ -138,13 +118,13 @@ class EchoStream:
             except OSError:
                 return
             now = time.monotonic()
-            icmp = data if self.v6 else data[(data[0] & 0x0F) * 4 :]
-            if len(icmp) < _HEADER.size + _PAYLOAD.size:
+            message = icmp.icmp_part(self.version, data)
+            if len(message) < icmp.HEADER.size + _PAYLOAD.size:
                 continue
-            kind, _, _, ident, _ = _HEADER.unpack_from(icmp)
-            if kind != (129 if self.v6 else 0) or ident != self.ident:
+            kind, _, _, ident, _ = icmp.HEADER.unpack_from(message)
+            if kind != icmp.ECHO_REPLY[self.version] or ident != self.ident:
                 continue
-            token, seq = _PAYLOAD.unpack_from(icmp, _HEADER.size)
+            token, seq = _PAYLOAD.unpack_from(message, icmp.HEADER.size)
             if token != self.token:
                 continue
             with self._lock:

@@ -18,6 +18,7 @@ import struct
 import time
 from dataclasses import dataclass
 
+from bondd.kernel import icmp
 from bondd.model import ProbeSpec, ProbeType
 
 ETH_P_ARP = 0x0806
@@ -59,57 +60,34 @@ class NetworkProber:
         return ProbeResult(ok, detail, time.monotonic() - started)
 
 
-def _bind_device(sock: socket.socket, via: str | None) -> None:
-    if via:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, via.encode())
-
-
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return int(~total & 0xFFFF)
-
-
 def _ping(target: str, via: str | None, timeout: float) -> tuple[bool, str]:
     address = ipaddress.ip_address(target.split("%", maxsplit=1)[0])  # replies carry no zone id
-    v6 = address.version == 6
-    family, proto, echo, reply = (
-        (socket.AF_INET6, socket.IPPROTO_ICMPV6, 128, 129)
-        if v6
-        else (socket.AF_INET, socket.IPPROTO_ICMP, 8, 0)
-    )
+    version = address.version
     # Unpredictable id, sequence and payload: a reply is ours only if it echoes
     # all three, so neither another pinger nor a forger can pass the probe.
     ident, seq = secrets.randbelow(1 << 16), secrets.randbelow(1 << 16)
     payload = b"bondd-probe" + secrets.token_bytes(8)
-    with socket.socket(family, socket.SOCK_RAW, proto) as sock:
-        _bind_device(sock, via)
-        header = struct.pack("!BBHHH", echo, 0, 0, ident, seq)
-        # The kernel fills in the ICMPv6 checksum; ICMPv4's is ours to compute.
-        checksum = 0 if v6 else _checksum(header + payload)
-        sock.sendto(struct.pack("!BBHHH", echo, 0, checksum, ident, seq) + payload, (target, 0))
+    with icmp.open_echo_socket(version, via) as sock:
+        sock.sendto(icmp.echo_request(version, ident, seq, payload), (target, 0))
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             if not select.select([sock], [], [], left)[0]:
                 break
             data, peer = sock.recvfrom(2048)
-            icmp = data if v6 else data[(data[0] & 0x0F) * 4 :]
             if ipaddress.ip_address(peer[0].split("%")[0]) != address:
                 continue
-            if is_echo_reply(icmp, reply, ident, seq, payload):
+            reply = icmp.icmp_part(version, data)
+            if is_echo_reply(reply, icmp.ECHO_REPLY[version], ident, seq, payload):
                 return True, "echo reply"
     return False, f"no echo reply within {timeout:g}s"
 
 
-def is_echo_reply(icmp: bytes, kind: int, ident: int, seq: int, payload: bytes) -> bool:
+def is_echo_reply(message: bytes, kind: int, ident: int, seq: int, payload: bytes) -> bool:
     """An ICMP(v6) echo reply to exactly our request: type, id, sequence and payload."""
-    if len(icmp) < 8 + len(payload):
+    if len(message) < 8 + len(payload):
         return False
-    rkind, code, _, rid, rseq = struct.unpack_from("!BBHHH", icmp)
-    return (rkind, code, rid, rseq) == (kind, 0, ident, seq) and icmp[8:] == payload
+    rkind, code, _, rid, rseq = icmp.HEADER.unpack_from(message)
+    return (rkind, code, rid, rseq) == (kind, 0, ident, seq) and message[8:] == payload
 
 
 def is_arp_reply(data: bytes, target_ip: bytes, our_mac: bytes, our_ip: bytes) -> bool:
@@ -167,7 +145,7 @@ def _arp(target: str, via: str | None, timeout: float) -> tuple[bool, str]:
 def _tcp(target: str, port: int, via: str | None, timeout: float) -> tuple[bool, str]:
     family = socket.AF_INET6 if ipaddress.ip_address(target).version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
-        _bind_device(sock, via)
+        icmp.bind_device(sock, via)
         sock.settimeout(timeout)
         try:
             sock.connect((target, port))
