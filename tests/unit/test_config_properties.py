@@ -90,7 +90,9 @@ def diagnosed(text: str) -> CheckResult:
     """Check `text` as t.yaml and assert the diagnosis is one an admin can act on."""
     result = check_text(text, "t.yaml")
     assert isinstance(result, CheckResult)
-    lines = max(1, text.count("\n") + 1)
+    # A line of the file, or the one just past its end: where YAML that stops
+    # too early (an unclosed "[") is found wanting.
+    lines = text.count("\n") + 2
     for diagnostic in result.diagnostics:
         assert diagnostic.message.strip(), diagnostic
         assert diagnostic.pos is not None, f"no file and line: {diagnostic.format()}"
