@@ -5,20 +5,24 @@ daemon started by systemd) records go over journald's native protocol with
 fields such as BONDD_EVENT=applied, BONDD_BOND=bond0, BONDD_TXN=...; an
 admin then asks `journalctl -u bondd BONDD_EVENT=rolled_back`. Elsewhere
 they are plain lines on stderr.
+
+A record is one datagram through bondd.datagram (a send timeout: a stalled
+journal costs a dropped record, never a stalled daemon), encoded here by
+`encode`, the native protocol's two field forms.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 from typing import Any
 
+from bondd.datagram import SEND_TIMEOUT, DatagramSender
 from bondd.text import one_line
 
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
-SEND_TIMEOUT = 0.5
+__all__ = ["SEND_TIMEOUT", "JournalHandler", "encode", "event", "journal_only", "setup"]
 LOGGER = "bondd"
 _PRIORITY = {
     logging.DEBUG: 7,
@@ -38,14 +42,18 @@ def _field(name: str, value: object) -> bytes:
     return key + b"=" + text + b"\n"
 
 
+def encode(fields: dict[str, object]) -> bytes:
+    """One journal record as the native protocol's datagram."""
+    return b"".join(_field(k, v) for k, v in fields.items())
+
+
 class JournalHandler(logging.Handler):
     def __init__(self, path: str = JOURNAL_SOCKET) -> None:
         super().__init__()
         self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         # A stalled journal costs a dropped record, never a stalled daemon: the
         # loop that logs is the loop that keeps the bonds converged.
-        self.sock.settimeout(SEND_TIMEOUT)
+        self.sender = DatagramSender(path, SEND_TIMEOUT)
 
     def emit(self, record: logging.LogRecord) -> None:
         fields: dict[str, object] = {
@@ -59,14 +67,13 @@ class JournalHandler(logging.Handler):
         for key, value in getattr(record, "bondd", {}).items():
             if value is not None:
                 fields[f"BONDD_{key.upper()}"] = value
-        data = b"".join(_field(k, v) for k, v in fields.items())
         try:
-            self.sock.sendto(data, self.path)
+            self.sender.send_or_raise(encode(fields))
         except OSError:
-            self.handleError(record)
+            self.handleError(record)  # logging's own report of a dropped record
 
     def close(self) -> None:
-        self.sock.close()
+        self.sender.close()
         super().close()
 
 
@@ -112,4 +119,5 @@ def event(
     logger: logging.Logger, name: str, message: str, level: int = logging.INFO, **fields: Any
 ) -> None:
     """One structured event: `name` becomes BONDD_EVENT, each field BONDD_<FIELD>."""
-    logger.log(level, message, extra={"bondd": {"event": name, **fields}})
+    # stacklevel: CODE_FILE/CODE_LINE name the caller, not this helper.
+    logger.log(level, message, extra={"bondd": {"event": name, **fields}}, stacklevel=2)

@@ -11,6 +11,28 @@ and compares them with the committed files.
 
     python3 packaging/generate.py           # rewrite the generated files
     python3 packaging/generate.py --check   # exit 1 if one is out of date
+
+Why not shtab and argparse-manpage, which do this job in general and which
+Debian 12 ships (python3-shtab 1.5.5, python3-argparse-manpage 1.2.2)? Both
+were tried on bondctl's parser, in those versions, since the generated files
+must come out the same on a Debian 12 build host:
+
+- shtab 1.5.5's bash script completes only the first of a list of choices
+  (it expands an array's name indirectly, which yields element 0): `bondctl
+  <TAB>` offers `validate` alone, `--from <TAB>` `ifcfg` alone. A newer shtab
+  is not in Debian 12. Its script would also need two hand-written functions
+  anyway (the kernel's bonds from sysfs, YAML files), about what the script
+  here is.
+- argparse-manpage 1.2.2 writes `.TH bondctl "1"` (bondctl is in section 8,
+  and the version has no option for it), wraps text at the terminal's width
+  (so the output depends on $COLUMNS where this file's must not), repeats
+  the global options under every command, and can add sections (EXIT
+  STATUS, FILES, THE DEAD-MAN TIMER) only through a private parser
+  attribute.
+
+So both are rendered here from the same parser, and
+tests/unit/test_generated_docs.py checks that every command and flag is in
+both.
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ fi
 # gcc and libc6-dev build the lab's xstate shim (tests/lab/xstate.c), without
 # which UML cannot run on hosts with AMX.
 APT_PACKAGES=(user-mode-linux kmod iproute2 iputils-ping procps python3 python3-venv python3-pip
-  python3-pyroute2 python3-yaml python3-watchdog python3-sdnotify gcc libc6-dev
+  python3-pyroute2 python3-yaml python3-watchdog gcc libc6-dev
   prometheus prometheus-node-exporter  # promtool and node_exporter for the metrics tests
-  openssh-server openssh-client ansible-core ansible-lint util-linux)  # the Ansible collection
+  openssh-server openssh-client ansible-core ansible-lint util-linux  # the Ansible collection
+  bash-completion)  # runs the generated bondctl completion in a unit test
 if [ "${1:-}" = --with-packaging ]; then
   APT_PACKAGES+=(dpkg-dev debhelper dh-python pybuild-plugin-pyproject python3-all
     python3-setuptools python3-build python3-wheel lintian rpm rpmlint debootstrap git)

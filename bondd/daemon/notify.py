@@ -1,24 +1,30 @@
-"""systemd notifications (READY, STATUS, WATCHDOG, RELOADING, STOPPING) via sdnotify."""
+"""systemd notifications (READY, STATUS, WATCHDOG, RELOADING, STOPPING), sd_notify(3).
+
+Each notification is one datagram of newline-separated KEY=VALUE lines to
+$NOTIFY_SOCKET, sent by bondd.datagram, the sender bondd's journal records
+use too: a notify socket nobody reads must cost a dropped notification
+after a send timeout, never a stalled loop (the loop owns the kernel; a
+missed WATCHDOG=1 is systemd's to judge, a hung loop nobody's). No library:
+sdnotify has no send timeout, and the protocol is this one line.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 
-import sdnotify
+from bondd.datagram import SEND_TIMEOUT, DatagramSender
 
-SEND_TIMEOUT = 0.5
+__all__ = ["SEND_TIMEOUT", "Notifier"]
 
 
 class Notifier:
     """Talks to NOTIFY_SOCKET when systemd (or a test) set one; silent otherwise."""
 
     def __init__(self) -> None:
-        self.enabled = bool(os.environ.get("NOTIFY_SOCKET"))
-        self.notifier = sdnotify.SystemdNotifier() if self.enabled else None
-        if self.notifier is not None and self.notifier.socket is not None:
-            # A notify socket nobody reads must not stall the loop that owns the kernel.
-            self.notifier.socket.settimeout(SEND_TIMEOUT)
+        path = os.environ.get("NOTIFY_SOCKET", "")
+        self.enabled = bool(path)
+        self.sender = DatagramSender(path, SEND_TIMEOUT) if path else None
         usec = os.environ.get("WATCHDOG_USEC", "")
         pid = os.environ.get("WATCHDOG_PID", "")
         mine = not pid or pid == str(os.getpid())
@@ -28,8 +34,10 @@ class Notifier:
         self.last_pass = time.monotonic()  # when the loop last finished a pass
 
     def send(self, *lines: str) -> None:
-        if self.notifier is not None:
-            self.notifier.notify("\n".join(lines))
+        # A lost notification is dropped (and counted in sender.failures):
+        # the daemon never stops on a routine error, and this is one.
+        if self.sender is not None:
+            self.sender.send("\n".join(lines).encode())
 
     def ready(self, status: str) -> None:
         self.send("READY=1", f"STATUS={status}")

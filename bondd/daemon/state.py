@@ -20,7 +20,7 @@ from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watchset import Dirty, WatchSet
 from bondd.engine.pending import Phase
-from bondd.engine.ports import Clock
+from bondd.engine.boundary import Clock
 from bondd.engine.transaction import Host
 from bondd.kernel.bondview import BondViewReader
 from bondd.metrics.collect import Collector

@@ -3,7 +3,9 @@
 The kernel's rules (bond_options.c), from the option table: mode and
 fail_over_mac need a bond without ports, and a mode change resets other
 options, so it means bond down, ports released, every option set again,
-ports back, bond up. lacp_rate, ad_select and the other NEEDS_DOWN options
+ports back, bond up; an option the kernel takes only in the mode being left
+but keeps through the change (lacp_rate) is put back to its default first.
+lacp_rate, ad_select and the other NEEDS_DOWN options
 need the bond down briefly. Everything else changes live. A port's static
 addresses move to the bond in the same plan, so traffic across them
 survives; a port released from an owned bond gets them back.
@@ -31,6 +33,10 @@ from bondd.plan.target import DELAY_OPTIONS, BondTarget, Targets, build_targets
 
 # Options that refer to ports, so they are set once the ports are in.
 _AFTER_PORTS = frozenset({"primary"})
+# Options the kernel takes only in their own modes but keeps, and shows in
+# sysfs and `ip -d link`, through a mode change (bond_options.c; lacp_rate
+# measured on 6.1 by tests/kernel/test_transaction.py).
+_KEPT_ACROSS_MODES = ("lacp_rate", "packets_per_slave", "tlb_dynamic_lb")
 _MII_AT_CREATE = frozenset({BondMode.IEEE_802_3AD, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB})
 
 
@@ -165,6 +171,7 @@ class _Builder:
             self.ops.append(o.SetLinkUp(t.name, t.name, up=False))
             for port in current_ports:
                 self.ops.append(o.RemovePort(t.name, port))
+            self._set_options(t, self._left_behind(t, bond))
             self._set_options(
                 t,
                 {
@@ -195,6 +202,26 @@ class _Builder:
         self._after_ports(t, bond)
         if not bond.up:
             self.ops.append(o.SetLinkUp(t.name, t.name, up=True))
+
+    @staticmethod
+    def _left_behind(t: BondTarget, bond: BondState) -> dict[str, OptionValue]:
+        """Options of the mode being left that the new mode cannot set, back to their
+        defaults while the kernel still takes them: otherwise the old mode's value
+        stays (a rolled-back 802.3ad change would leave lacp_rate at fast)."""
+        mode = t.mode or BondMode.BALANCE_RR
+        reset: dict[str, OptionValue] = {}
+        for name in _KEPT_ACROSS_MODES:
+            option = by_kernel_name(name)
+            value = bond.options.get(name)
+            if (
+                bond.mode in option.modes
+                and mode not in option.modes
+                and name not in t.options
+                and value is not None
+                and not same_option(option.default, value)
+            ):
+                reset[name] = option.default
+        return reset
 
     @staticmethod
     def _out_of_order(t: BondTarget, current: list[str]) -> list[str]:

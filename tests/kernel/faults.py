@@ -18,7 +18,7 @@ applied with a fault injected:
   probe times out.
 
 The host is then compared, as `ip -j -d` and the sysfs bonding files show
-it (tests/kernel/kernel_view.py, not bondd's reader), with the state before
+it (tests/kernel/harness.py's kernel_state, not bondd's reader), with the state before
 the change and the state a clean apply produces; a signal case must get
 there by itself within the dead-man bound. The signal needs no hook in
 bondd: the transaction runs in a forked child whose store, reader and
@@ -47,8 +47,7 @@ from bondd.engine.transaction import Host, Proposal, Status, begin, rollback_min
 from bondd.errors import BonddError, Interrupted
 from bondd.interrupt import rollback_on
 from bondd.plan.ops import Op
-from tests.kernel.harness import Bondd, FaultyWriter
-from tests.kernel.kernel_view import host_state
+from tests.kernel.harness import Bondd, FaultyWriter, kernel_state
 from tests.lab import nsutil
 from tests.lab.netlab import HOST_ADDRESS, PREFIX, SWITCH_ADDRESS, Lab, ip, wait_for
 
@@ -224,7 +223,7 @@ class Campaign:
     # -- states ---------------------------------------------------------
 
     def view(self, without: str | None = None) -> dict[str, object]:
-        return host_state(BONDS + [p for p in PORTS if p != without])
+        return kernel_state(BONDS + [p for p in PORTS if p != without])
 
     def begin(self, text: str, host: Host | None = None) -> Status:
         return begin(host or self.bondd.host(), self.bondd.proposal(text)).status

@@ -1,4 +1,7 @@
-"""Read a bond option the way the kernel shows it, not the way bondd reads it.
+"""Read one bond option the way the kernel shows it, not the way bondd reads it.
+
+(The whole host as the kernel shows it, for "identical" and "old or new"
+comparisons, is `tests.kernel.harness.kernel_state`.)
 
 sysfs first (what an admin cats); for options sysfs lacks, `ip -j -d link`
 (iproute2's own netlink decoder); for the newest attributes iproute2 6.1
@@ -65,98 +68,3 @@ def kernel_text(option: BondOption, ifname: str) -> str:
         return " ".join(value) if isinstance(value, tuple) else str(value)
     finally:
         sock.close()
-
-
-# Bonding sysfs files that move by themselves (negotiation, failover, counters):
-# not part of what a rollback restores.
-_VOLATILE_SYSFS = frozenset(
-    {
-        "active_slave",
-        "mii_status",
-        "ad_aggregator",
-        "ad_num_ports",
-        "ad_actor_key",
-        "ad_partner_key",
-        "ad_partner_mac",
-        "ad_actor_oper_port_state",
-        "ad_partner_oper_port_state",
-        "link_failure_count",
-        "state",
-        "perm_hwaddr",
-        "slaves",  # order only; membership is in `ip link`'s master
-    }
-)
-
-
-def _ip_json(*args: str) -> list[dict[str, object]]:
-    out = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=True).stdout
-    data = json.loads(out or "[]")
-    assert isinstance(data, list)
-    return data
-
-
-def _sysfs_dir(path: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    if not path.is_dir():
-        return found
-    for item in sorted(path.iterdir()):
-        if item.name in _VOLATILE_SYSFS:
-            continue
-        try:
-            found[item.name] = " ".join(item.read_text().split())
-        except OSError:
-            continue
-    return found
-
-
-def host_state(names: list[str]) -> dict[str, object]:
-    """What a rollback must restore, read the way an admin reads it: `ip -j -d link`,
-    `ip -j addr`, `ip -j route` and the bonding sysfs files; none of bondd's reader."""
-    view: dict[str, object] = {}
-    links = {str(link["ifname"]): link for link in _ip_json("-d", "link", "show")}
-    addrs = {str(a["ifname"]): a for a in _ip_json("addr", "show")}
-    for name in names:
-        link = links.get(name)
-        if link is None:
-            view[name] = None
-            continue
-        info = link.get("linkinfo", {})
-        assert isinstance(info, dict)
-        flags = link.get("flags", [])
-        assert isinstance(flags, list)
-        entry = addrs.get(name, {}).get("addr_info", [])
-        assert isinstance(entry, list)
-        view[name] = {
-            "up": "UP" in flags,
-            "master": link.get("master"),
-            "mtu": link.get("mtu"),
-            "address": link.get("address"),
-            "kind": info.get("info_kind"),
-            "addresses": sorted(
-                f"{a['local']}/{a['prefixlen']}"
-                for a in entry
-                if a.get("scope") != "link" and not a.get("dynamic")
-            ),
-            "bonding": _sysfs_dir(Path("/sys/class/net", name, "bonding")),
-            "port": _sysfs_dir(Path("/sys/class/net", name, "bonding_slave")),
-        }
-    routes = []
-    for family in ("-4", "-6"):
-        for route in _ip_json(family, "route", "show", "table", "all"):
-            if route.get("dev") not in names or str(route.get("dst", "")).startswith(
-                ("fe80", "ff00", "multicast")
-            ):
-                continue
-            if route.get("table") == "local":
-                continue
-            routes.append(
-                (
-                    str(route.get("dev")),
-                    str(route.get("dst")),
-                    str(route.get("gateway", "")),
-                    str(route.get("table", "main")),
-                    str(route.get("metric", "")),
-                )
-            )
-    view["routes"] = sorted(routes)
-    return view

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bondd.engine.store import Store
-from tests.kernel.harness import Bondd, comparable
+from tests.kernel.harness import Bondd, differences, kernel_state
 from tests.lab.guard import venv_command
 from tests.lab.netlab import HOST_ADDRESS, PREFIX, Lab, sysfs, wait_for
 
@@ -62,7 +62,8 @@ def prepare(lab: Lab, bondd: Bondd, tmp_path: Path) -> tuple[Path, dict[str, obj
 
 
 def view(bondd: Bondd) -> dict[str, object]:
-    return comparable(bondd.read(), ["bond0"], ["p0", "p1"])
+    del bondd  # the kernel's view, not the harness's reader
+    return kernel_state(["bond0", "p0", "p1"])
 
 
 def wait_waiting(bondd: Bondd) -> int:
@@ -91,7 +92,8 @@ def test_unconfirmed_change_rolls_back_at_the_deadline(
         f"\nLAB-FIGURE unconfirmed apply rolled back after {time.monotonic() - started:.1f}s"
         " (3 s window, Python start included)"
     )
-    assert view(bondd) == before
+    after = view(bondd)
+    assert after == before, differences(before, after)
     assert (bondd.config_dir / "10-bond.yaml").read_text() == OLD
     assert sysfs("bond0/bonding/mode").split()[0] == "active-backup"
 
@@ -127,6 +129,7 @@ def test_killed_apply_and_guard_are_rolled_back_by_the_next_start(
     start = bondctl(bondd, "apply", "--yes")
     out = start.stdout.read() if start.stdout else ""
     assert start.returncode == 0, out
-    assert view(bondd) == before
+    after = view(bondd)
+    assert after == before, differences(before, after)
     assert (bondd.config_dir / "10-bond.yaml").read_text() == OLD
     assert Store(bondd.state_dir).pending() is None

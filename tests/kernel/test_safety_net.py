@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bondd.engine.store import Store
 from tests.kernel.daemon_harness import Daemon, parse_journal
-from tests.kernel.kernel_view import host_state
+from tests.kernel.harness import kernel_state
 from tests.lab.events import LinkEvents
 from tests.lab.guard import venv_command
 from tests.lab.netlab import (
@@ -121,7 +121,7 @@ def cut_off_then(
     first = bondctl(state, conf, journal, "apply", "--yes")
     assert first.wait(timeout=120) == 0, first.stdout.read() if first.stdout else ""
     wait_for(lambda: lab.ping(SWITCH_ADDRESS, count=1, interval=0.2).received > 0, 20, 0.2)
-    before = host_state(NAMES)
+    before = kernel_state(NAMES)
     change = tmp_path / "10-bond.yaml"
     change.write_text(config(CUT_ADDRESS))
     proc = bondctl(state, conf, journal, "apply", "--yes", str(change))
@@ -130,7 +130,7 @@ def cut_off_then(
     assert Store(state).pending() is not None, "the change should still be probing"
     os.kill(proc.pid, signum)
     signalled = time.monotonic()
-    wait_for(lambda: host_state(NAMES) == before, timeout=30, interval=0.1)
+    wait_for(lambda: kernel_state(NAMES) == before, timeout=30, interval=0.1)
     restored = time.monotonic() - signalled
     wait_for(lambda: Store(state).pending() is None, timeout=10, interval=0.1)
     proc.wait(timeout=30)
@@ -244,7 +244,7 @@ def test_daemon_stopped_in_a_confirm_window_hands_the_deadline_to_the_guard(
     (daemon.config_dir / "10-bond.yaml").write_text(quiet)
     daemon.start()
     wait_for(lambda: master_of("p1") == "bond0", timeout=60, interval=0.2)
-    before = host_state(NAMES)
+    before = kernel_state(NAMES)
     change = tmp_path / "10-bond.yaml"
     change.write_text(quiet.replace("mii-monitor-interval: 100", "mii-monitor-interval: 40"))
     client = subprocess.Popen(
@@ -282,7 +282,7 @@ def test_daemon_stopped_in_a_confirm_window_hands_the_deadline_to_the_guard(
         )
         handed = daemon.events("handed_over")
         assert handed and "held by the guard" in handed[0]["MESSAGE"], daemon.journal[-5:]
-        wait_for(lambda: host_state(NAMES) == before, timeout=30, interval=0.2)
+        wait_for(lambda: kernel_state(NAMES) == before, timeout=30, interval=0.2)
         assert Store(daemon.state_dir).pending() is None
         assert (daemon.config_dir / "10-bond.yaml").read_text() == quiet
     finally:

@@ -1,8 +1,11 @@
 """Property tests: no input, however odd, gets past config with anything but diagnostics.
 
-Arbitrary YAML documents and random mutations of a valid config must give
-a `CheckResult` (and `load_desired` only `ConfigError`), never another
-exception.
+Arbitrary YAML documents, arbitrary text and random mutations of a valid
+config must give a `CheckResult` (and `load_desired` only `ConfigError`),
+never another exception; and what they give is a diagnosis an admin can act
+on: every finding names the file and a line inside it, prints as one line,
+and the same input is diagnosed the same way twice; a document that is not
+a mapping, or text that is not YAML, is an error, never silently accepted.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bondd import options as opt
-from bondd.config import check_text, load_desired
+from bondd.config import CheckResult, check_text, load_desired
 from bondd.errors import ConfigError
+from bondd.model import Severity
 
 pytestmark = pytest.mark.unit
 
@@ -82,23 +86,53 @@ documents = st.recursive(
 )
 
 
+def diagnosed(text: str) -> CheckResult:
+    """Check `text` as t.yaml and assert the diagnosis is one an admin can act on."""
+    result = check_text(text, "t.yaml")
+    assert isinstance(result, CheckResult)
+    # A line of the file, or the one just past its end: where YAML that stops
+    # too early (an unclosed "[") is found wanting.
+    lines = text.count("\n") + 2
+    for diagnostic in result.diagnostics:
+        assert diagnostic.message.strip(), diagnostic
+        assert diagnostic.pos is not None, f"no file and line: {diagnostic.format()}"
+        assert diagnostic.pos.file == "t.yaml"
+        assert 1 <= diagnostic.pos.line <= lines, (diagnostic.format(), lines)
+        printed = diagnostic.format()
+        assert "\n" not in printed and printed.startswith(f"t.yaml:{diagnostic.pos.line}:")
+    assert result.ok == (not any(d.severity is Severity.ERROR for d in result.diagnostics))
+    again = check_text(text, "t.yaml")
+    assert again.diagnostics == result.diagnostics, "the same input, diagnosed differently"
+    return result
+
+
 @settings(max_examples=300, deadline=None)
 @given(documents)
 def test_arbitrary_documents_give_diagnostics(document: object) -> None:
-    check_text(yaml.safe_dump({"network": document}), "t.yaml")
-    check_text(yaml.safe_dump(document), "t.yaml")
+    diagnosed(yaml.safe_dump({"network": document}))
+    result = diagnosed(yaml.safe_dump(document))
+    if not isinstance(document, dict):
+        assert not result.ok, "a document that is not a mapping was accepted"
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text_gives_diagnostics(text: str) -> None:
-    check_text(text, "t.yaml")
+    result = diagnosed(text)
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        assert not result.ok, "text that is not YAML was accepted"
+        return
+    if parsed is not None and not isinstance(parsed, dict):
+        assert not result.ok, "a document that is not a mapping was accepted"
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
-def test_mutations_of_a_valid_config(data: st.DataObject) -> None:
+def test_mutations_of_a_valid_config_give_diagnostics(data: st.DataObject) -> None:
     document = yaml.safe_load(VALID)
+    assert diagnosed(yaml.safe_dump(document)).ok
     paths: list[tuple[object, object]] = []
 
     def walk(node: object) -> None:
@@ -116,7 +150,7 @@ def test_mutations_of_a_valid_config(data: st.DataObject) -> None:
         parent, key = data.draw(st.sampled_from(paths))
         replacement = data.draw(documents)
         _set(parent, key, replacement)
-    check_text(yaml.safe_dump(document), "t.yaml")
+    diagnosed(yaml.safe_dump(document))
 
 
 def _set(parent: object, key: object, value: object) -> None:

@@ -223,3 +223,26 @@ def test_an_unreadable_boot_id_fails_closed_the_change_is_rolled_back(
     done = recover_now(host(tmp_path, kernel, clock, boot=now)) or ""
     assert "reboot" not in done and "rolled back" in done
     assert kernel.read().bond("bond0").options["miimon"] == 100  # type: ignore[union-attr]
+
+
+def test_leaving_802_3ad_puts_lacp_rate_back_before_the_mode_changes() -> None:
+    # The kernel takes lacp_rate only in 802.3ad but keeps it through a mode
+    # change: a rollback to active-backup that did not reset it first would
+    # leave "fast" behind (found by the kernel tier's kernel-view comparison).
+    kernel = FakeKernel(["p0", "p1"])
+    lacp = proposal(BASE.replace("mode: active-backup", "mode: 802.3ad, lacp-rate: fast"))
+    for op in plan(lacp.desired, kernel.read(), Ownership()).ops:
+        kernel.apply(op)
+    back = plan(proposal(BASE).desired, kernel.read(), Ownership()).ops
+    sets = [(i, op) for i, op in enumerate(back) if isinstance(op, o.SetOptions)]
+    [(reset_at, reset), (mode_at, mode)] = sets
+    assert dict(reset.options) == {"lacp_rate": "slow"}
+    assert mode.options["mode"] == "active-backup" and "lacp_rate" not in mode.options
+    removed = max(i for i, op in enumerate(back) if isinstance(op, o.RemovePort))
+    assert removed < reset_at < mode_at
+    # Into 802.3ad there is nothing to put back.
+    for op in back:
+        kernel.apply(op)
+    again = plan(lacp.desired, kernel.read(), Ownership()).ops
+    first = next(op for op in again if isinstance(op, o.SetOptions))
+    assert first.options["mode"] == "802.3ad"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import re
+import shlex
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -77,3 +79,46 @@ def test_bondd_page_documents_every_daemon_option() -> None:
     page = _plain((MAN / "bondd.8").read_text())
     flags = [f for a in bondd_parser()._actions for f in a.option_strings if f != "-h"]
     assert [f for f in flags if f not in page] == []
+
+
+BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
+
+
+def _complete(*words: str) -> list[str]:
+    """What bash, with bash-completion loaded, offers after `bondctl WORDS...`."""
+    assert BASH_COMPLETION.exists(), "bash-completion is missing: run scripts/setup.sh"
+    line = " ".join(["bondctl", *words])
+    script = "\n".join(
+        [
+            f"source {BASH_COMPLETION}",
+            f"source {REPO / 'packaging' / 'completion' / 'bondctl'}",
+            f"COMP_WORDS=(bondctl {' '.join(shlex.quote(w) for w in words)})",
+            f"COMP_CWORD={len(words)}",
+            f"COMP_LINE={shlex.quote(line)}",
+            f"COMP_POINT={len(line)}",
+            "_bondctl bondctl",
+            'printf "%s\\n" "${COMPREPLY[@]}"',
+        ]
+    )
+    out = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return sorted(line for line in out.stdout.splitlines() if line)
+
+
+def test_the_completion_offers_commands_options_files_and_bonds(tmp_path: Path) -> None:
+    commands = next(
+        a for a in bondctl_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    assert _complete("") == sorted(commands.choices)
+    assert _complete("ap") == ["apply"]
+    assert _complete("apply", "--c") == ["--config-dir", "--confirm-timeout"]
+    assert _complete("--config-dir", "/etc", "plan", "--det") == ["--detailed-exitcode"]
+    (tmp_path / "10-bond.yaml").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "sub").mkdir()
+    assert _complete("apply", f"{tmp_path}/") == [f"{tmp_path}/10-bond.yaml", f"{tmp_path}/sub"]
+    assert _complete("--config-dir", f"{tmp_path}/s") == [f"{tmp_path}/sub"]
+    bonds = sorted(p.parent.name for p in Path("/sys/class/net").glob("*/bonding"))
+    assert _complete("status", "") == bonds  # the kernel's bonds, whatever this host has
