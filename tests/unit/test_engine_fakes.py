@@ -231,9 +231,9 @@ def test_leaving_802_3ad_puts_lacp_rate_back_before_the_mode_changes() -> None:
     # leave "fast" behind (found by the kernel tier's kernel-view comparison).
     kernel = FakeKernel(["p0", "p1"])
     lacp = proposal(BASE.replace("mode: active-backup", "mode: 802.3ad, lacp-rate: fast"))
-    for op in plan(lacp.desired, kernel.read(), Ownership()).ops:
+    for op in planner.plan(lacp.desired, kernel.read(), Ownership()).ops:
         kernel.apply(op)
-    back = plan(proposal(BASE).desired, kernel.read(), Ownership()).ops
+    back = planner.plan(proposal(BASE).desired, kernel.read(), Ownership()).ops
     sets = [(i, op) for i, op in enumerate(back) if isinstance(op, o.SetOptions)]
     [(reset_at, reset), (mode_at, mode)] = sets
     assert dict(reset.options) == {"lacp_rate": "slow"}
@@ -243,6 +243,6 @@ def test_leaving_802_3ad_puts_lacp_rate_back_before_the_mode_changes() -> None:
     # Into 802.3ad there is nothing to put back.
     for op in back:
         kernel.apply(op)
-    again = plan(lacp.desired, kernel.read(), Ownership()).ops
+    again = planner.plan(lacp.desired, kernel.read(), Ownership()).ops
     first = next(op for op in again if isinstance(op, o.SetOptions))
     assert first.options["mode"] == "802.3ad"
