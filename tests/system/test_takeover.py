@@ -1,15 +1,18 @@
 """System tier: `bondctl takeover` from the real managers, in the booted Debian 12 guest.
 
-One guest disk, four boots, one manager active at a time: systemd-networkd
-builds the seed's bond0 and its 802.3ad variant bond1 (LACP partner: a bond
-in netns sw) from .netdev/.network files (boot 1); ifupdown with ifenslave
-builds bond0 from /etc/network/interfaces (boot 2); NetworkManager builds it
-from the seed's nmcli profiles (boot 3). Each time bondd imports (validate,
-plan empty), takes over with `ip monitor link` showing no event on the
-bonds or their ports, the manager is restarted or reloaded and leaves them
-alone, and the next boot (the manager still enabled) brings the bonds up by
-bondd alone and applies a changed option; then bondd hands the bond back
-before the next manager builds it. The guest scripts are
+One guest disk, four boots, one manager active at a time, each building the
+seed's bond0 (active-backup) and its 802.3ad variant bond1 (lacp_rate fast,
+layer3+4; LACP partner: a bond in netns sw): systemd-networkd from
+.netdev/.network files (boot 1), ifupdown with ifenslave from
+/etc/network/interfaces (boot 2), NetworkManager from the seed's nmcli
+profiles (boot 3). Each time bondd imports (validate, plan empty), takes
+over with `ip monitor link` showing no event on the bonds or their ports,
+the manager is restarted or reloaded and leaves them alone, and the next
+boot (the manager still enabled) brings the bonds up by bondd alone and
+applies a changed option; then bondd hands the bonds back before the next
+manager builds them. Last, netplan with its networkd renderer builds bond0
+(boot 4): import, plan empty, takeover refused, and the move-in it names
+instead with no link event. The guest scripts are
 tests/system/guest/takeover-*.sh.
 """
 
@@ -80,21 +83,25 @@ CHECKS = {
         "networkd-reboot-lacp-up",
         "networkd-hand-back-released",
         *(f"ifupdown-{c}" for c in TAKEN_OVER),
+        *(f"ifupdown-{c}" for c in LACP_TAKEN_OVER),
         "ifupdown-stanza-commented",
     ],
     "takeover-3": [
         *(f"ifupdown-{c}" for c in AFTER_REBOOT),
+        "ifupdown-reboot-lacp-up",
         "ifupdown-hand-back-released",
         "networkmanager-refused-with-ifenslave",
         "networkmanager-refusal-says-purge",
         "networkmanager-refusal-writes-nothing",
         *(f"networkmanager-{c}" for c in TAKEN_OVER),
+        *(f"networkmanager-{c}" for c in LACP_TAKEN_OVER),
         "networkmanager-restart-no-link-changes",
         "networkmanager-still-up-after-restart",
         "networkmanager-unmanaged",
     ],
     "takeover-4": [
         *(f"networkmanager-{c}" for c in AFTER_REBOOT),
+        "networkmanager-reboot-lacp-up",
         "networkmanager-reboot-unmanaged",
         "networkmanager-hand-back-released",
         *(f"netplan-{c}" for c in NETPLAN),

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Takeover scenarios, boot 2: a reboot with networkd still enabled; then
 # networkd is switched off, bondd hands the bond back, and ifupdown
-# (ifenslave) builds it from /etc/network/interfaces.
+# (ifenslave) builds both bonds from /etc/network/interfaces.
 . /lab/takeover-common.sh
 lacp=bond1
 after_reboot networkd networkd
@@ -9,7 +9,6 @@ networkctl list --no-pager 2>&1
 check networkd-reboot-unmanaged sh -c 'networkctl list --no-pager | grep -E " bond0 .* unmanaged"'
 systemctl disable --now systemd-networkd systemd-networkd.socket 2>&1
 hand_back networkd
-lacp=
 cat > /etc/network/interfaces <<'X'
 source /etc/network/interfaces.d/*
 
@@ -25,10 +24,19 @@ iface bond0 inet static
     bond-mode active-backup
     bond-miimon 100
     bond-primary p0
+
+auto bond1
+iface bond1 inet static
+    address 203.0.113.2/24
+    bond-slaves p2 p3
+    bond-mode 802.3ad
+    bond-miimon 100
+    bond-lacp-rate fast
+    bond-xmit-hash-policy layer3+4
 X
 systemctl enable networking 2>&1
 mkdir -p /run/network
-ifup bond0 2>&1
+ifup bond0 bond1 2>&1
 take_over ifupdown ifupdown systemctl restart networking
 check ifupdown-stanza-commented grep -q '^#bondd-takeover# iface bond0 inet static' /etc/network/interfaces
 finish

@@ -5,11 +5,13 @@
 # Then NetworkManager is switched off, bondd hands the bond back, and netplan
 # with its networkd renderer builds it from the seed's netplan YAML.
 . /lab/takeover-common.sh
+lacp=bond1
 after_reboot networkmanager networkmanager
 nmcli device status 2>&1
 check networkmanager-reboot-unmanaged sh -c 'nmcli -t -f DEVICE,STATE device | grep -qx "bond0:unmanaged"'
 systemctl disable --now NetworkManager 2>&1
 hand_back networkmanager
+lacp=
 
 cat > /etc/netplan/60-bond0.yaml <<'X'
 network:
