@@ -29,6 +29,14 @@ from bondd.errors import BonddError
 from bondd.importers.model import Claim, Imported
 
 NM_DROPIN = Path("/etc/NetworkManager/conf.d/90-bondd-takeover.conf")
+# Debian's NetworkManager runs ifupdown's if-post-down.d hooks on every
+# device it takes down (this dispatcher script), and ifenslave's hook there
+# frees a port from its bond and deletes a bond with its ports. Letting go of
+# a device is such a "down" for NetworkManager, so with both present the
+# hand-over would make ifenslave tear the bond down (found in the system
+# tier: the bond was deleted a second after the hand-over).
+NM_IFUPDOWN_DISPATCHER = Path("etc/NetworkManager/dispatcher.d/01-ifupdown")
+IFENSLAVE_POST_DOWN = Path("etc/network/if-post-down.d/ifenslave")
 MOVED_SUFFIX = ".bondd-takeover"
 MARKER = "#bondd-takeover# "
 
@@ -39,9 +47,12 @@ class HandoffUnsupportedError(BonddError):
     exit_code = 64
 
 
-def staged_files(imported: Imported, nm_dropin: Path = NM_DROPIN) -> list[StagedFile]:
+def staged_files(
+    imported: Imported, nm_dropin: Path = NM_DROPIN, root: Path = Path("/")
+) -> list[StagedFile]:
     """The file changes that make the source let go of exactly the imported interfaces."""
     if imported.source in ("networkmanager", "ifcfg"):
+        _refuse_ifenslave_on_down(root)
         return [_networkmanager(imported, nm_dropin)]
     if imported.source == "networkd":
         return _networkd(imported)
@@ -53,6 +64,19 @@ def staged_files(imported: Imported, nm_dropin: Path = NM_DROPIN) -> list[Staged
         "remove the bonds from /etc/netplan, save the import into /etc/bondd.d,"
         " then `bondctl apply`",
     )
+
+
+def _refuse_ifenslave_on_down(root: Path) -> None:
+    dispatcher, hook = root / NM_IFUPDOWN_DISPATCHER, root / IFENSLAVE_POST_DOWN
+    if dispatcher.is_file() and hook.is_file():
+        raise HandoffUnsupportedError(
+            f"NetworkManager cannot let go of the bonds without them being deleted: its"
+            f" dispatcher ({dispatcher}) runs {hook} when it lets go of a device, and that"
+            " hook deletes the bond",
+            "NetworkManager does not need ifenslave: purge it (`apt-get purge ifenslave`; its"
+            " hooks are conffiles, which a plain remove leaves in place),"
+            " then run the takeover again",
+        )
 
 
 def _read(path: Path) -> tuple[str | None, int | None]:
@@ -72,12 +96,15 @@ def nm_handover(dropin: Path, ports: list[str], others: list[str]) -> tuple[str,
     A device that becomes unmanaged through NetworkManager's configuration
     is deconfigured (measured in the system tier: ports released, addresses
     flushed); one set unmanaged at run time (`nmcli device set IF managed
-    no`) is left as it is. So the devices are let go at run time first,
-    ports before the bond (NetworkManager would release ports of a bond it
-    let go), then the configuration is reloaded. The same command, after a
+    no`) is left as it is. So the devices are let go at run time first, from
+    the top down: VLANs, then the bond, then its ports. Measured with
+    NetworkManager 1.42 in the system tier's guest: bond first leaves the
+    bond NetworkManager created and its ports untouched (no link event);
+    ports first made NetworkManager release the other port and delete the
+    bond. Then the configuration is reloaded. The same command, after a
     rollback removed the drop-in, hands them back (`managed yes`).
     """
-    devices = " ".join([*ports, *others])
+    devices = " ".join([*others, *ports])
     script = (
         f'if [ -e "{dropin}" ]; then m=no; else m=yes; fi; '
         f'for d in {devices}; do nmcli device set "$d" managed $m || true; done; '

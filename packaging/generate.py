@@ -510,13 +510,19 @@ def moving_in() -> list[str]:
     lines += [
         ".PP",
         "Hand\\-over: NetworkManager (and ifcfg) devices are set unmanaged at run time"
-        " (\\fBnmcli device set\\fR \\fIIF\\fR \\fBmanaged no\\fR, ports first), then get"
+        " (\\fBnmcli device set\\fR \\fIIF\\fR \\fBmanaged no\\fR, the bond before its ports),"
+        " then get"
         " \\fI/etc/NetworkManager/conf.d/90\\-bondd\\-takeover.conf\\fR with"
         " \\fBunmanaged\\-devices=\\fR and \\fBnmcli general reload\\fR; networkd's files"
         " are renamed to \\fINAME.bondd\\-takeover\\fR; ifupdown's stanzas are commented out"
-        " with \\fB#bondd\\-takeover#\\fR.",
-        "To go back after a commit, remove the takeover file (the bonds stay, adopted bonds"
-        " are never deleted), then remove the drop\\-in and reload NetworkManager, rename the"
+        " with \\fB#bondd\\-takeover#\\fR."
+        " On Debian, NetworkManager's dispatcher runs ifupdown's if\\-post\\-down.d hooks"
+        " when it lets go of a device, and ifenslave's hook there deletes the bond: with"
+        " both present the takeover is refused (purge ifenslave, which NetworkManager does"
+        " not use).",
+        "To go back after a commit, remove the takeover file (bonds adopted stay; a bond"
+        " bondd made again itself, at a boot after the takeover, is its own and is"
+        " deleted), then remove the drop\\-in and reload NetworkManager, rename the"
         " networkd files back and restart systemd\\-networkd, or remove the"
         " \\fB#bondd\\-takeover#\\fR prefixes from /etc/network/interfaces.",
     ]

@@ -1,16 +1,19 @@
 """System tier: `bondctl takeover` from the real managers, in the booted Debian 12 guest.
 
-One guest disk, three boots, one manager active at a time: systemd-networkd
-builds the seed's bond0 from .netdev/.network files (boot 1), ifupdown with
-ifenslave from /etc/network/interfaces (boot 2). Each time bondd imports
-(validate, plan empty), takes over with `ip monitor link` showing no event
-on the bond or its ports, the manager is restarted and leaves them alone,
-and the next boot (the manager still enabled) brings the bond up by bondd
-alone and applies a changed option. The guest scripts are
-tests/system/guest/takeover-*.sh. NetworkManager is not here yet: in this
-guest it never settled the seed's bond on the veth ports (a port stayed in
-"getting IP configuration" and was re-enslaved), so its hand-over is proven
-in the unit tier only.
+One guest disk, four boots, one manager active at a time, each building the
+seed's bond0 (active-backup) and its 802.3ad variant bond1 (lacp_rate fast,
+layer3+4; LACP partner: a bond in netns sw): systemd-networkd from
+.netdev/.network files (boot 1), ifupdown with ifenslave from
+/etc/network/interfaces (boot 2), NetworkManager from the seed's nmcli
+profiles (boot 3). Each time bondd imports (validate, plan empty), takes
+over with `ip monitor link` showing no event on the bonds or their ports,
+the manager is restarted or reloaded and leaves them alone, and the next
+boot (the manager still enabled) brings the bonds up by bondd alone and
+applies a changed option; then bondd hands the bonds back before the next
+manager builds them. Last, netplan with its networkd renderer builds bond0
+(boot 4): import, plan empty, takeover refused, and the move-in it names
+instead with no link event. The guest scripts are
+tests/system/guest/takeover-*.sh.
 """
 
 from __future__ import annotations
@@ -46,15 +49,62 @@ AFTER_REBOOT = [
     "reboot-apply-change",
     "reboot-miimon-50",
 ]
+# The seed's 802.3ad variant (bond1), built by the same manager next to bond0.
+LACP_TAKEN_OVER = ["lacp-made-by-manager", "lacp-imported", "lacp-ping-partner"]
+# netplan: takeover is refused (netplan regenerates its backend's files at
+# every boot); the move-in it names instead is checked for link events.
+NETPLAN = [
+    "made-by-manager",
+    "import",
+    "import-lists-dns",
+    "validate",
+    "plan-empty",
+    "takeover-refused",
+    "takeover-says-what-to-do",
+    "refusal-changes-nothing",
+    "move-in-apply",
+    "no-link-events",
+    "still-up-after-networkd-restart",
+    "converged",
+    "adopted",
+    "no-backend-files",
+]
 CHECKS = {
     "takeover-1": [
         "install",
         *(f"networkd-{c}" for c in TAKEN_OVER),
         "networkd-files-moved-aside",
+        *(f"networkd-{c}" for c in LACP_TAKEN_OVER),
+        "networkd-lacp-files-moved-aside",
     ],
     "takeover-2": [
         *(f"networkd-{c}" for c in AFTER_REBOOT),
         "networkd-reboot-unmanaged",
+        "networkd-reboot-lacp-up",
+        "networkd-hand-back-released",
+        *(f"ifupdown-{c}" for c in TAKEN_OVER),
+        *(f"ifupdown-{c}" for c in LACP_TAKEN_OVER),
+        "ifupdown-stanza-commented",
+    ],
+    "takeover-3": [
+        *(f"ifupdown-{c}" for c in AFTER_REBOOT),
+        "ifupdown-reboot-lacp-up",
+        "ifupdown-hand-back-released",
+        "networkmanager-refused-with-ifenslave",
+        "networkmanager-refusal-says-purge",
+        "networkmanager-refusal-writes-nothing",
+        *(f"networkmanager-{c}" for c in TAKEN_OVER),
+        *(f"networkmanager-{c}" for c in LACP_TAKEN_OVER),
+        "networkmanager-restart-no-link-changes",
+        "networkmanager-still-up-after-restart",
+        "networkmanager-unmanaged",
+    ],
+    "takeover-4": [
+        *(f"networkmanager-{c}" for c in AFTER_REBOOT),
+        "networkmanager-reboot-lacp-up",
+        "networkmanager-reboot-unmanaged",
+        "networkmanager-hand-back-released",
+        *(f"netplan-{c}" for c in NETPLAN),
     ],
 }
 
@@ -69,6 +119,7 @@ def takeover_boots() -> Iterator[dict[str, Boot]]:
         GUEST / "takeover-common.sh",
         GUEST / "ports.sh",
         GUEST / "lab-ports.service",
+        GUEST / "lacp-partner.sh",
     ]
     out: dict[str, Boot] = {}
     with Guest("takeover") as guest:

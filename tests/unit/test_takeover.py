@@ -60,10 +60,10 @@ def test_ifupdown_comments_out_exactly_the_stanzas_and_their_auto_lines() -> Non
 def test_networkmanager_gets_one_dropin_naming_exactly_the_bond_interfaces(tmp_path: Path) -> None:
     dropin = tmp_path / "conf.d" / "90-bondd-takeover.conf"
     found = importers.load("networkmanager", [SAMPLES / "networkmanager"])
-    (staged,) = handoff.staged_files(found, dropin)
+    (staged,) = handoff.staged_files(found, dropin, root=tmp_path)
     assert staged.old is None and staged.reload[:2] == ("/bin/sh", "-c")
-    # Ports are let go before the VLAN and the bond; then the configuration is reloaded.
-    assert "for d in eno1 bond0.100 bond0; do nmcli device set" in staged.reload[2]
+    # Top down: the VLAN, the bond, then its ports; then the configuration is reloaded.
+    assert "for d in bond0.100 bond0 eno1; do nmcli device set" in staged.reload[2]
     assert staged.reload[2].endswith("nmcli general reload")
     assert staged.new is not None
     line = next(x for x in staged.new.splitlines() if x.startswith("unmanaged-devices="))
@@ -71,6 +71,23 @@ def test_networkmanager_gets_one_dropin_naming_exactly_the_bond_interfaces(tmp_p
         "unmanaged-devices=interface-name:bond0;interface-name:bond0.100;"
         "interface-name:eno1;mac:52:54:00:12:34:02"
     )
+
+
+def test_networkmanager_takeover_is_refused_where_ifenslave_would_delete_the_bond(
+    tmp_path: Path,
+) -> None:
+    found = importers.load("networkmanager", [SAMPLES / "networkmanager"])
+    dropin = tmp_path / "conf.d" / "90-bondd-takeover.conf"
+    for hook in (handoff.NM_IFUPDOWN_DISPATCHER, handoff.IFENSLAVE_POST_DOWN):
+        (tmp_path / hook).parent.mkdir(parents=True)
+        (tmp_path / hook).write_text("#!/bin/sh\n")
+    with pytest.raises(handoff.HandoffUnsupportedError) as caught:
+        handoff.staged_files(found, dropin, root=tmp_path)
+    assert "if-post-down.d/ifenslave" in caught.value.message
+    assert caught.value.hint is not None and "apt-get purge ifenslave" in caught.value.hint
+    # Without ifenslave's hook (NetworkManager's dispatcher alone) the hand-over goes ahead.
+    (tmp_path / handoff.IFENSLAVE_POST_DOWN).unlink()
+    assert len(handoff.staged_files(found, dropin, root=tmp_path)) == 1
 
 
 def test_netplan_takeover_is_refused_with_what_to_do() -> None:

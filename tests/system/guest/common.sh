@@ -82,3 +82,27 @@ finish() {
   echo "guest: $failures failed checks"
   [ "$failures" -eq 0 ]
 }
+
+link_sigs() { # reads `ip -o link` or `ip -o monitor link` lines: NAME FLAGS MASTER STATE EVENT each
+  awk '$1 == "Deleted" { n = $3; sub(/[:@].*/, "", n); print n, "DELETED"; next }
+    { n = $2; sub(/[:@].*/, "", n); m = "-"; st = "-"; ev = "-"
+      for (i = 1; i <= NF; i++) {
+        if ($i == "master") m = $(i + 1)
+        if ($i == "state") st = $(i + 1)
+        if ($i == "event") ev = $(i + 1) " " $(i + 2)
+      }
+      print n, $3, m, st, ev }'
+}
+
+no_link_changes() { # BEFORE FILE IFNAME...: FILE logged no event that changed an IFNAME's
+  # flags, master or state from BEFORE (their `ip -o link` lines) or named
+  # an event (failover, option change...); a notification that repeats the
+  # same state is not a change
+  before=$1; file=$2; shift 2
+  for ifname in "$@"; do
+    want=$(link_sigs < "$before" | awk -v n="$ifname" '$1 == n')
+    grep -E "^(Deleted )?[0-9]+: $ifname[:@]" "$file" | link_sigs | while read -r got; do
+      [ "$got" = "$want" ] || { echo "$ifname changed: $got (was: $want)"; exit 1; }
+    done || return 1
+  done
+}
