@@ -30,7 +30,6 @@ from typing import Any
 
 from bondd import config, durations
 from bondd.cli import context, output, remote
-from bondd.daemon.control import daemon_running, request
 from bondd.engine.converge import make_plan
 from bondd.engine.proposal import build as build_proposal
 from bondd.engine.transaction import (
@@ -47,6 +46,7 @@ from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
 from bondd.errors import Interrupted
 from bondd.interrupt import rollback_on
 from bondd.log import event, journal_only
+from bondd.protocol import daemon_running, request
 from bondd.render import plan as render
 
 EX_DECLINED = 1

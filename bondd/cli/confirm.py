@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from bondd.cli import context, output, remote
-from bondd.daemon.control import daemon_running
 from bondd.engine.transaction import confirm, rollback_pending
+from bondd.protocol import daemon_running
 
 EX_NOTHING = 1
 

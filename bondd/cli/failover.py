@@ -31,7 +31,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bondd.cli import context, output
-from bondd.daemon.control import daemon_running, request
 from bondd.engine.drills import DrillRecords
 from bondd.errors import BonddError
 from bondd.failover import (
@@ -50,6 +49,7 @@ from bondd.failover import (
     report_text,
 )
 from bondd.model import BondMode, BondState
+from bondd.protocol import daemon_running, request
 
 if TYPE_CHECKING:
     from bondd.echo import EchoStream

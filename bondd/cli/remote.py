@@ -14,10 +14,10 @@ import time
 from typing import Any
 
 from bondd.cli import output
-from bondd.daemon.control import request
 from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
 from bondd.errors import BonddError, Interrupted
 from bondd.interrupt import rollback_on
+from bondd.protocol import request
 
 
 def _check(answer: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from bondd.daemon.control import request
+from bondd.protocol import request
 from tests.kernel.daemon_harness import Daemon
 from tests.lab import nsutil
 from tests.lab.guard import venv_command

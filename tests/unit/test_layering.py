@@ -1,4 +1,8 @@
-"""The pure layers (model, options, config) import nothing from kernel, daemon, cli or pyroute2."""
+"""The pure layers (model, options, config) import nothing from kernel, daemon, cli or pyroute2.
+
+The CLI and the daemon meet only in bondd/protocol.py: nothing under bondd/cli
+imports the daemon, and the protocol imports nothing of bondd.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +60,17 @@ def test_only_the_kernel_layer_imports_pyroute2() -> None:
         and any(n.startswith("pyroute2") for n in imported(path))
     ]
     assert offenders == []
+
+
+CLI = sorted((ROOT / "cli").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", CLI, ids=lambda p: str(p.relative_to(ROOT)))
+def test_cli_does_not_import_the_daemon(path: Path) -> None:
+    bad = {n for n in imported(path) if n.startswith("bondd.daemon")}
+    assert not bad, f"{path.name} imports {bad}: the daemon is reached through bondd.protocol"
+
+
+def test_the_control_protocol_stands_alone() -> None:
+    bad = {n for n in imported(ROOT / "protocol.py") if n.startswith(("bondd", "pyroute2"))}
+    assert not bad, f"protocol.py imports {bad}"
