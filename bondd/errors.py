@@ -9,8 +9,10 @@ Pure module: no I/O, no imports from the rest of bondd except the model.
 from __future__ import annotations
 
 import signal
+from typing import TYPE_CHECKING
 
-from bondd.model import Diagnostic, Severity
+if TYPE_CHECKING:  # imported where used: `bondctl status` through the daemon needs no model
+    from bondd.model import Diagnostic
 
 
 class BonddError(Exception):
@@ -42,6 +44,8 @@ class ConfigError(BonddError):
     permanent = True
 
     def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        from bondd.model import Severity  # noqa: PLC0415
+
         errors = [d for d in diagnostics if d.severity is Severity.ERROR]
         count = len(errors)
         super().__init__(

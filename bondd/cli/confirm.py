@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from bondd.cli import context, output, remote
-from bondd.engine.transaction import confirm, rollback_pending
 from bondd.protocol import daemon_running
 
 EX_NOTHING = 1
@@ -36,6 +35,8 @@ def run_confirm(args: argparse.Namespace) -> int:
         answer = remote.simple(args, "confirm")
         print(f"confirmed transaction {answer['txn']}: the configuration is committed")
         return 0
+    from bondd.engine.transaction import confirm  # noqa: PLC0415 (no daemon: the engine here)
+
     with context.host(args) as host:
         context.settle_pending(args, host)
         pending = confirm(host)
@@ -51,6 +52,8 @@ def run_rollback(args: argparse.Namespace) -> int:
         answer = remote.simple(args, "rollback")
         print(f"rolled back transaction {answer['txn']}; the kernel is verified as before it")
         return 0
+    from bondd.engine.transaction import rollback_pending  # noqa: PLC0415
+
     with context.host(args) as host:
         context.settle_pending(args, host)
         pending = rollback_pending(host, "rolled back by `bondctl rollback`")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bondd import config
-from bondd.daemon import control
+from bondd.daemon import control, queries
 from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watch import ConfigWatcher
@@ -112,6 +112,7 @@ class Daemon:
             BondViewReader(), Collector(dirs, explicit, host.store.dir, metrics_textfile), logger
         )
         self.server: control.ControlServer | None = None
+        self.last_read = queries.LastRead()  # what `bondctl status` is answered from
 
     # -- the loop ----------------------------------------------------------
 
@@ -501,6 +502,7 @@ class Daemon:
                 actual = self.host.reader.read()
             except BonddError:
                 return
+        self.last_read.keep(actual, time.monotonic())
         ownership = self.host.store.ownership()
         bonds = set(ownership.owned | ownership.adopted)
         if targets is not None:
@@ -558,6 +560,7 @@ class Daemon:
         self.metrics.changed()
 
     def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
+        self.last_read.forget()
         wanted = lost
         for ev in events:
             relevant = ev.ifindex in self.managed.indexes or ev.ifname in self.managed.names
@@ -631,6 +634,16 @@ class Daemon:
         control.reply(conn, answer)
 
     def handle(self, cmd: str, req: dict[str, Any]) -> dict[str, Any]:
+        if cmd == "status" and "report" in req:  # bondctl status, rendered here
+            sources = queries.Sources(
+                self.host.reader.read,
+                self.host.store,
+                self.dirs,
+                lambda: config.load_desired(self.dirs, explicit=self.explicit),
+            )
+            return queries.status_report(req, self.last_read, sources, time.monotonic())
+        if cmd == "plan":
+            return queries.plan(self.host, self.dirs, self.explicit, req)
         if cmd == "status":
             pending = self.host.store.pending()
             return {
@@ -638,6 +651,7 @@ class Daemon:
                 "stats": dict(self.stats),
                 "status": self.status_line(),
                 "config_dirs": [str(d) for d in self.dirs],
+                "explicit": self.explicit,
                 "state_dir": str(self.host.store.dir),
                 "degraded": self.degraded,
                 "proposal": self.proposal_note,
