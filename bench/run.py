@@ -7,7 +7,8 @@ Boots the lab kernel (tests/lab/run.py) and measures there, in fresh network
 namespaces: converging 1, 16 and 64 bonds against `ip -batch`, a no-op and a
 one-option change on 64 bonds, drift repair latency, rollback after a failed
 probe, the daemon's idle cost and `bondctl status` against the pyroute2
-import. Prints figures; asserts only that each scenario did what it claims
+import, and each `bondctl` command as a whole process against a running
+daemon (bench/bondctl_rows.py). Prints figures; asserts only that each scenario did what it claims
 (the kernel's view), never how fast.
 """
 
@@ -37,7 +38,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["converge", "steady", "rollback"],
+        choices=["converge", "steady", "rollback", "bondctl"],
         action="append",
         help="run only these groups (repeatable); default all",
     )
@@ -50,7 +51,7 @@ def main() -> int:
     drifts = 10 if args.quick else 50
     results = s.Results()
     started = time.monotonic()
-    groups = set(args.only or ["converge", "steady", "rollback"])
+    groups = set(args.only or ["converge", "steady", "rollback", "bondctl"])
     # Every step has a deadline (bench/steps.py): a stall ends the run with
     # the step's name instead of silence until an outer time-out.
     if "converge" in groups:
@@ -68,6 +69,12 @@ def main() -> int:
             print(f"== rollback {bonds}", flush=True)
             with step(f"rollback {bonds}", 300 + 60 * reps + 10 * drifts):
                 s.rollback(results, bonds, reps, drifts if bonds == 1 else 0)
+    if "bondctl" in groups:
+        from bench import bondctl_rows  # noqa: PLC0415
+
+        print("== bondctl commands as whole processes", flush=True)
+        with step("bondctl commands", 1800):
+            bondctl_rows.all_rows(results, reps)
     table = render(results, time.monotonic() - started)
     print(table)
     if args.markdown:

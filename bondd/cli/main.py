@@ -13,7 +13,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -153,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except BonddError as exc:
         if args.debug:
+            import traceback  # noqa: PLC0415 (its imports cost a thin command's start)
+
             traceback.print_exc()
         # An invalid configuration names each finding (file, line, column) above the summary.
         for diagnostic in getattr(exc, "diagnostics", ()):
