@@ -14,9 +14,12 @@ and bondd/daemon/requests.py.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    import socket
+    from typing import Any
 
 SOCKET_NAME = "control.sock"
 DEFAULT_RUN_DIR = Path("/run/bondd")
@@ -54,6 +57,8 @@ def read_answer(sock: socket.socket) -> dict[str, Any]:
 
 def request(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
     """Send one request to the daemon, return its answer."""
+    import socket  # noqa: PLC0415 (here: `bondctl validate` and --help open none)
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(socket_path(run_dir)))
@@ -66,6 +71,8 @@ def daemon_running(run_dir: Path) -> bool:
     path = socket_path(run_dir)
     if not path.exists():
         return False
+    import socket  # noqa: PLC0415
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(PROBE_TIMEOUT)
         try:

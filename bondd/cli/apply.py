@@ -34,13 +34,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from bondd import durations, protocol
+from bondd import protocol
 from bondd.cli import context, output, remote
 from bondd.render import result as outcome
 
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
+    from typing import Any
+
     from bondd.engine.transaction import Host, Proposal, Result
 
 EX_DECLINED = 1
@@ -89,6 +91,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def confirm_timeout(text: str) -> float:
     """--confirm-timeout N: seconds within `durations.CONFIRM_TIMEOUT`, else a usage error."""
+    from bondd import durations  # noqa: PLC0415 (only when the option is given)
+
     try:
         return durations.seconds(text, durations.CONFIRM_TIMEOUT)
     except durations.SpanError as exc:
@@ -317,6 +321,6 @@ def _via_daemon(args: argparse.Namespace) -> int:
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
     answer = remote.apply(args, files, wait=not args.no_wait)
-    if args.yes and not args.json:
-        print(answer.get("plan_text", ""))
+    if args.yes and not args.json and answer.get("result") != outcome.CONVERGED:
+        print(answer.get("plan_text", ""))  # an empty plan's text is the result line again
     return _finish(args, answer, " (by the daemon)")

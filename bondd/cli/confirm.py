@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bondd.cli import context, output, remote
 from bondd.protocol import daemon_running
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
 
 EX_NOTHING = 1
 

@@ -15,11 +15,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from bondd.protocol import DEFAULT_RUN_DIR
 
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
+    from typing import Any
+
     from bondd.engine.holder import Holder
     from bondd.engine.transaction import Host
     from bondd.model import DesiredState

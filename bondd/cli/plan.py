@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from bondd import protocol
 from bondd.cli import context, output, remote
 
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
+    from typing import Any
+
     from bondd.model import DesiredState
 
 EX_CHANGES = 2

@@ -12,13 +12,15 @@ import argparse
 import contextlib
 import sys
 import time
-from typing import TYPE_CHECKING, Any
 
 from bondd.cli import output
 from bondd.errors import BonddError, Interrupted
 from bondd.protocol import request
 
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
+    from typing import Any
+
     from bondd.engine.window import ConfirmWindow
 
 

@@ -22,10 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from bondd import protocol
 from bondd.cli import context, output
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:

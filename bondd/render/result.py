@@ -9,7 +9,10 @@ names are `engine.transaction.Status` values (a unit test holds them equal).
 from __future__ import annotations
 
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
 
 CONVERGED = "converged"
 WAITING = "waiting"

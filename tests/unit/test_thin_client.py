@@ -28,7 +28,16 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("pyroute2", "bondd.engine", "bondd.kernel", "bondd.daemon")
 # Not even the config loader (YAML) nor the model: the daemon validated and rendered.
-THIN_ALSO = ("yaml", "bondd.config", "bondd.model", "bondd.plan", "bondd.render.plan")
+# Nor typing and dataclasses, whose imports alone were a third of status's own start.
+THIN_ALSO = (
+    "yaml",
+    "bondd.config",
+    "bondd.model",
+    "bondd.plan",
+    "bondd.render.plan",
+    "typing",
+    "dataclasses",
+)
 PROBE = """
 import json, sys
 from bondd.cli.main import main
@@ -156,3 +165,14 @@ def test_the_whole_help_still_lists_every_command() -> None:
     run, _ = bondctl("--help")
     for command in ("validate", "plan", "apply", "status", "confirm", "rollback", "takeover"):
         assert command in run.stdout
+
+
+def test_the_result_names_bondctl_prints_from_are_the_engines() -> None:
+    from bondd.engine.transaction import Status  # noqa: PLC0415 (this test only)
+    from bondd.render import result  # noqa: PLC0415
+
+    assert (
+        Status.CONVERGED.value,
+        Status.WAITING.value,
+        Status.ROLLED_BACK.value,
+    ) == (result.CONVERGED, result.WAITING, result.ROLLED_BACK)
