@@ -143,34 +143,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_chosen(argv))
     args = _normalise(parser.parse_args(argv))
-    # Imported once a command runs: the thin paths reach here without the model.
-    from bondd.cli import output  # noqa: PLC0415
-    from bondd.errors import BonddError  # noqa: PLC0415
-
     try:
         result: int = args.run(args)
         return result
-    except BonddError as exc:
-        if args.debug:
-            import traceback  # noqa: PLC0415 (its imports cost a thin command's start)
-
-            traceback.print_exc()
-        # An invalid configuration names each finding (file, line, column) above the summary.
-        for diagnostic in getattr(exc, "diagnostics", ()):
-            print(diagnostic.format(), file=sys.stderr)
-        output.print_error(exc.message, exc.hint)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (`bondctl ... | head`); stop quietly like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except Exception as exc:
+    except Exception as exc:  # sorted in _failed: the thin paths import no bondd.errors
+        return _failed(args, exc)
+
+
+def _failed(args: argparse.Namespace, exc: Exception) -> int:
+    """A BonddError as one message and its exit code; anything else as an internal error."""
+    from bondd.cli import output  # noqa: PLC0415
+    from bondd.errors import BonddError  # noqa: PLC0415
+
+    if not isinstance(exc, BonddError):
         if args.debug:
-            raise
+            raise exc
         output.print_error(f"internal error: {exc!r}", "run with --debug for a traceback")
         return output.EX_SOFTWARE
+    if args.debug:
+        import traceback  # noqa: PLC0415 (its imports cost a thin command's start)
+
+        traceback.print_exception(exc)
+    # An invalid configuration names each finding (file, line, column) above the summary.
+    for diagnostic in getattr(exc, "diagnostics", ()):
+        print(diagnostic.format(), file=sys.stderr)
+    output.print_error(exc.message, exc.hint)
+    return exc.exit_code
 
 
 if __name__ == "__main__":

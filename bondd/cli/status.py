@@ -24,7 +24,7 @@ import os
 import sys
 
 from bondd import protocol
-from bondd.cli import context, output
+from bondd.cli import context
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
@@ -48,10 +48,15 @@ def run(args: argparse.Namespace) -> int:
     if answer is None or answer.get("report") is None:
         return _here(args)  # no daemon, one from before reports, or other directories
     if not answer.get("ok"):
+        from bondd.cli import output  # noqa: PLC0415 (only for the error)
+
         output.die(str(answer.get("error")), answer.get("hint"), int(answer.get("exit_code", 1)))
     report = answer["report"]
     if args.json:
-        output.print_json(report)
+        import json  # noqa: PLC0415 (as output.print_json, which would import the errors)
+
+        json.dump(report, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
     else:
         print(report)
     return 0
@@ -70,6 +75,7 @@ def _question(args: argparse.Namespace) -> dict[str, Any]:
 def _here(args: argparse.Namespace) -> int:
     """No daemon to ask: read the kernel and the files in this process."""
     from bondd import status  # noqa: PLC0415
+    from bondd.cli import output  # noqa: PLC0415
     from bondd.kernel.linkspeed import read_link_speed  # noqa: PLC0415
     from bondd.render.status import to_json, to_text  # noqa: PLC0415
 
