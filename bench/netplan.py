@@ -6,11 +6,12 @@
 Boots the system tier's guest (tests/system/run.py: Debian 12 with systemd
 as PID 1 under User-Mode Linux, netplan.io 0.106 with the networkd backend)
 with the built .deb (dist/, or built by packaging/build-deb.sh) installed,
-and runs bench/netplan_guest.py there: on two dummy ports, create an
-active-backup bond with an address, change miimon, apply again with no
-change, first through `netplan apply` and then through bondd, each timed
-until the kernel shows the result, with the links that went down. Prints
-the machine and the table. Everything happens inside the guest.
+and runs bench/netplan_guest.py there: for 1 and for 16 bonds (two dummy
+ports each), create active-backup bonds with an address each, change miimon
+on every bond, apply again with no change, first through `netplan apply` and
+then through bondd, each timed until the kernel shows the result, with the
+links that went down and the number of link messages the kernel sent.
+Prints the machine and the table. Everything happens inside the guest.
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ netplan.io 0.106 with its networkd backend, the bondd .deb installed), never
 on a real host: it creates and deletes dummy links and bond0, and starts and
 stops systemd-networkd. Only the standard library (the guest's python3).
 
-On two dummy ports d0 and d1, with the same YAML file for both tools:
+For 1 and then 16 bonds (two dummy ports each: bondN on dNa and dNb), with
+the same YAML file for both tools:
 
-    a. create bond0: active-backup, miimon 100, address 192.0.2.10/24
-    b. change miimon to 50
+    a. create the bonds: active-backup, miimon 100, one address each
+    b. change miimon to 50 on every bond
     c. apply again with no change
 
 first with the file in /etc/netplan and `netplan apply` (systemd-networkd
@@ -23,11 +24,14 @@ listener on RTMGRP_LINK, with a 5 s quiet window after the match); a step
 whose result never appears (within 60 s) is timed to the command's return
 or its last link state change, whichever is later. The links that
 went down (up -> not up, or deleted) during each step come from the same
-listener. Prints one Markdown table.
+listener, which also counts every link message the kernel sent (each one a
+change someone made or the kernel announced). Prints one Markdown table per
+size.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -40,9 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PORTS = ("d0", "d1")
-BOND = "bond0"
-ADDRESS = "192.0.2.10/24"
+SIZES = (1, 16)
 FILE = "60-bench.yaml"
 QUIET = 5.0  # seconds without a link state change after the kernel matches
 TIMEOUT = 60.0  # seconds to wait for the kernel after the command returns
@@ -59,19 +61,29 @@ _IFINFOMSG = struct.Struct("=BxHiII")
 _RTATTR = struct.Struct("=HH")
 
 
-def yaml(miimon: int) -> str:
+def ports(bond: int) -> tuple[str, str]:
+    return (f"d{bond}a", f"d{bond}b")
+
+
+def address(bond: int) -> str:
+    return f"198.18.{bond}.10/24"
+
+
+def yaml(miimon: int, bonds: int) -> str:
     """The one configuration both tools get (netplan's format, which bondd reads)."""
-    return (
-        "network:\n"
-        "  version: 2\n"
-        "  ethernets:\n" + "".join(f"    {port}: {{}}\n" for port in PORTS) + "  bonds:\n"
-        f"    {BOND}:\n"
-        f"      interfaces: [{', '.join(PORTS)}]\n"
-        "      parameters:\n"
-        "        mode: active-backup\n"
-        f"        mii-monitor-interval: {miimon}\n"
-        f"      addresses: [{ADDRESS}]\n"
-    )
+    lines = ["network:", "  version: 2", "  ethernets:"]
+    lines += [f"    {port}: {{}}" for b in range(bonds) for port in ports(b)]
+    lines.append("  bonds:")
+    for b in range(bonds):
+        lines += [
+            f"    bond{b}:",
+            f"      interfaces: [{', '.join(ports(b))}]",
+            "      parameters:",
+            "        mode: active-backup",
+            f"        mii-monitor-interval: {miimon}",
+            f"      addresses: [{address(b)}]",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 # --- link state from rtnetlink ------------------------------------------------
@@ -187,29 +199,45 @@ def _read(path: str) -> str:
         return ""
 
 
-def kernel_matches(miimon: int) -> bool:
-    sysfs = f"/sys/class/net/{BOND}"
-    if not _read(f"{sysfs}/bonding/mode").startswith("active-backup"):
-        return False
-    if _read(f"{sysfs}/bonding/miimon") != str(miimon):
-        return False
-    if sorted(_read(f"{sysfs}/bonding/slaves").split()) != sorted(PORTS):
-        return False
-    if _read(f"{sysfs}/operstate") != "up":
-        return False
-    addrs = run(["ip", "-o", "-4", "addr", "show", "dev", BOND], check=False).stdout
-    return f" {ADDRESS} " in addrs
+def kernel_matches(miimon: int, bonds: int) -> bool:
+    """Every bond as asked: mode, miimon, its two ports, up, its address."""
+    addrs = addresses()
+    for b in range(bonds):
+        sysfs = f"/sys/class/net/bond{b}"
+        if not _read(f"{sysfs}/bonding/mode").startswith("active-backup"):
+            return False
+        if _read(f"{sysfs}/bonding/miimon") != str(miimon):
+            return False
+        if sorted(_read(f"{sysfs}/bonding/slaves").split()) != sorted(ports(b)):
+            return False
+        if _read(f"{sysfs}/operstate") != "up":
+            return False
+        if address(b) not in addrs.get(f"bond{b}", ()):
+            return False
+    return True
 
 
-def kernel_view() -> str:
-    sysfs = f"/sys/class/net/{BOND}"
+def addresses() -> dict[str, set[str]]:
+    """Each link's IPv4 addresses, ADDR/PREFIX, from `ip -j addr`."""
+    shown = json.loads(run(["ip", "-j", "-4", "addr", "show"], check=False).stdout or "[]")
+    return {
+        link["ifname"]: {f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", [])}
+        for link in shown
+    }
+
+
+def kernel_view(bonds: int) -> str:
+    """The first bond as the kernel has it, and how many of them match."""
+    sysfs = "/sys/class/net/bond0"
     if not os.path.isdir(sysfs):
-        return f"no {BOND}"
-    addrs = run(["ip", "-o", "-4", "addr", "show", "dev", BOND], check=False).stdout.split()
+        return "no bond0"
+    present = sum(os.path.isdir(f"/sys/class/net/bond{b}") for b in range(bonds))
+    addrs = sorted(addresses().get("bond0", ())) or ["none"]
     return (
-        f"{_read(sysfs + '/bonding/mode')}, miimon {_read(sysfs + '/bonding/miimon')},"
+        f"{present} of {bonds} bonds; bond0: {_read(sysfs + '/bonding/mode')},"
+        f" miimon {_read(sysfs + '/bonding/miimon')},"
         f" ports {_read(sysfs + '/bonding/slaves') or 'none'}, {_read(sysfs + '/operstate')},"
-        f" addr {addrs[3] if len(addrs) > 3 else 'none'}"
+        f" addr {addrs[0]}"
     )
 
 
@@ -228,16 +256,18 @@ class Step:
     tool: str
     name: str
     miimon: int
+    bonds: int = 1
     seconds: float = 0.0
     command_seconds: float = 0.0
     matched: bool = False
     downs: dict[str, int] = field(default_factory=dict)
     rc: int = 0
     view: str = ""
+    link_messages: int = 0  # every RTM_NEWLINK/RTM_DELLINK the kernel sent during the step
 
 
-def measure(tool: str, name: str, miimon: int, command: Callable[[], int]) -> Step:
-    step = Step(tool, name, miimon)
+def measure(tool: str, name: str, miimon: int, bonds: int, command: Callable[[], int]) -> Step:
+    step = Step(tool, name, miimon, bonds)
     monitor = Monitor()
     monitor.start()
     started = time.monotonic()
@@ -246,7 +276,7 @@ def measure(tool: str, name: str, miimon: int, command: Callable[[], int]) -> St
     step.command_seconds = returned - started
     matched_at: float | None = None
     while time.monotonic() < returned + TIMEOUT:
-        if kernel_matches(miimon):
+        if kernel_matches(miimon, bonds):
             matched_at = time.monotonic()
             break
         time.sleep(0.05)
@@ -260,9 +290,10 @@ def measure(tool: str, name: str, miimon: int, command: Callable[[], int]) -> St
     else:
         time.sleep(QUIET)
     monitor.stop()
-    step.matched = kernel_matches(miimon)
+    step.matched = kernel_matches(miimon, bonds)
     step.downs = monitor.went_down()
-    step.view = kernel_view()
+    step.view = kernel_view(bonds)
+    step.link_messages = len(monitor.events)
     transitions = monitor.transitions()
     last = max((when for when, _, _ in transitions), default=started)
     step.seconds = max(returned, matched_at or returned, last) - started
@@ -270,9 +301,10 @@ def measure(tool: str, name: str, miimon: int, command: Callable[[], int]) -> St
         f"{when - started:.2f}:{name}:{'up' if up else 'down'}" for when, name, up in transitions
     )
     print(
-        f"{tool} {name}: rc {step.rc}, command {step.command_seconds:.2f} s,"
+        f"{tool} {name}, {bonds} bond(s): rc {step.rc}, command {step.command_seconds:.2f} s,"
         f" timed {step.seconds:.2f} s, kernel as asked: {step.matched} ({step.view});"
-        f" went down: {fmt_downs(step.downs)}\n  link state changes (s from start):"
+        f" went down: {fmt_downs(step.downs)}; {step.link_messages} link messages"
+        "\n  link state changes (s from start):"
         f" {timeline or 'none'}",
         flush=True,
     )
@@ -285,14 +317,18 @@ def fmt_downs(downs: dict[str, int]) -> str:
     return ", ".join(f"{n} x{c}" if c > 1 else n for n, c in sorted(downs.items()))
 
 
-def fresh_ports() -> None:
-    """Delete bond0 and the ports if present; make d0 and d1 again, up (NICs with carrier)."""
-    for name in (BOND, *PORTS):
-        if os.path.isdir(f"/sys/class/net/{name}"):
-            run(["ip", "link", "del", name])
-    for port in PORTS:
-        run(["ip", "link", "add", port, "type", "dummy"])
-        run(["ip", "link", "set", port, "up"])
+def fresh_ports(bonds: int) -> None:
+    """Delete the bonds and ports if present; make the ports again, up (NICs with carrier)."""
+    for b in range(max(SIZES)):
+        for name in (f"bond{b}", *ports(b)):
+            if os.path.isdir(f"/sys/class/net/{name}"):
+                run(["ip", "link", "del", name])
+    every = [port for b in range(bonds) for port in ports(b)]
+    batch = [f"link add {port} type dummy" for port in every]
+    batch += [f"link set {port} up" for port in every]
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "ports.ip").write_text("\n".join(batch) + "\n")
+    run(["ip", "-batch", str(WORK / "ports.ip")])
 
 
 def command(argv: Sequence[str]) -> Callable[[], int]:
@@ -322,16 +358,16 @@ def write_file(path: Path, text: str) -> Callable[[], None]:
     return go
 
 
-def netplan_half() -> list[Step]:
+def netplan_half(bonds: int) -> list[Step]:
     systemctl("stop", "bondd.service")
     systemctl("start", "systemd-networkd.service")  # running, as on any netplan host
-    fresh_ports()
+    fresh_ports(bonds)
     target = Path("/etc/netplan") / FILE
     apply = command(["netplan", "apply"])
     steps = [
-        measure("netplan", "create", 100, then(write_file(target, yaml(100)), apply)),
-        measure("netplan", "miimon", 50, then(write_file(target, yaml(50)), apply)),
-        measure("netplan", "no-op", 50, apply),
+        measure("netplan", "create", 100, bonds, then(write_file(target, yaml(100, bonds)), apply)),
+        measure("netplan", "miimon", 50, bonds, then(write_file(target, yaml(50, bonds)), apply)),
+        measure("netplan", "no-op", 50, bonds, apply),
     ]
     # networkd off, and nothing of netplan's left for it, before bondd's turn.
     target.unlink()
@@ -342,17 +378,23 @@ def netplan_half() -> list[Step]:
     return steps
 
 
-def bondd_half() -> list[Step]:
-    fresh_ports()
+def bondd_half(bonds: int) -> list[Step]:
+    fresh_ports(bonds)
     systemctl("start", "bondd.service")
     WORK.mkdir(parents=True, exist_ok=True)
     source = WORK / FILE
     apply = command(["bondctl", "apply", "--yes", str(source)])
-    return [
-        measure("bondd", "create", 100, then(write_file(source, yaml(100)), apply)),
-        measure("bondd", "miimon", 50, then(write_file(source, yaml(50)), apply)),
-        measure("bondd", "no-op", 50, apply),
+    steps = [
+        measure("bondd", "create", 100, bonds, then(write_file(source, yaml(100, bonds)), apply)),
+        measure("bondd", "miimon", 50, bonds, then(write_file(source, yaml(50, bonds)), apply)),
+        measure("bondd", "no-op", 50, bonds, apply),
     ]
+    # bondd removes the bonds it made (and forgets them) before the next size.
+    write_file(source, "network: {version: 2}\n")()
+    if apply() != 0:
+        raise RuntimeError("bondctl apply of the empty configuration failed")
+    systemctl("stop", "bondd.service")
+    return steps
 
 
 def systemctl(*args: str) -> None:
@@ -364,8 +406,8 @@ def systemctl_ok(*args: str) -> bool:
 
 
 STEP_TEXT = {
-    "create": "create bond0 (active-backup, miimon 100, address) on d0, d1",
-    "miimon": "change miimon 100 -> 50",
+    "create": "create (active-backup, miimon 100, an address each; 2 dummy ports each)",
+    "miimon": "change miimon 100 -> 50 on every bond",
     "no-op": "apply again, no change",
 }
 
@@ -376,16 +418,17 @@ def as_asked(step: Step) -> str:
 
 def table(netplan: list[Step], bondd: list[Step]) -> str:
     lines = [
-        "| step | netplan apply | bondd | ratio (netplan / bondd) | links down: netplan"
-        " | links down: bondd | kernel as asked: netplan | kernel as asked: bondd |",
-        "|---|---|---|---|---|---|---|---|",
+        "| bonds | step | netplan apply | bondd | ratio (netplan / bondd) | links down: netplan"
+        " | links down: bondd | link messages: netplan / bondd"
+        " | kernel as asked: netplan | kernel as asked: bondd |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, b in zip(netplan, bondd, strict=True):
         ratio = f"{n.seconds / b.seconds:.1f}x" if b.seconds > 0 else "-"
         lines.append(
-            f"| {STEP_TEXT[n.name]} | {n.seconds:.2f} s | {b.seconds:.2f} s | {ratio}"
+            f"| {n.bonds} | {STEP_TEXT[n.name]} | {n.seconds:.2f} s | {b.seconds:.2f} s | {ratio}"
             f" | {fmt_downs(n.downs)} | {fmt_downs(b.downs)}"
-            f" | {as_asked(n)} | {as_asked(b)} |"
+            f" | {n.link_messages} / {b.link_messages} | {as_asked(n)} | {as_asked(b)} |"
         )
     return "\n".join(lines)
 
@@ -401,11 +444,14 @@ def main() -> int:
         print("netplan_guest: runs only inside the system-tier guest (bench/netplan.py)")
         return 2
     run(["modprobe", "bonding"])  # with the .deb's max_bonds=0: no stray bond0
-    netplan = netplan_half()
-    bondd = bondd_half()
+    netplan: list[Step] = []
+    bondd: list[Step] = []
+    for bonds in SIZES:
+        netplan += netplan_half(bonds)
+        bondd += bondd_half(bonds)
     print(f"\nguest: {versions()}")
     print(table(netplan, bondd))
-    return 0 if all(s.rc == 0 for s in bondd) else 1
+    return 0 if all(s.rc == 0 and s.matched for s in bondd) else 1
 
 
 if __name__ == "__main__":

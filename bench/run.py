@@ -8,7 +8,8 @@ namespaces: converging 1, 16 and 64 bonds against `ip -batch`, a no-op and a
 one-option change on 64 bonds, drift repair latency, a trunk bond with 1,000
 VLANs (converge, no-op, one VLAN changed, drift on one VLAN), rollback after a failed
 probe, the daemon's idle cost and `bondctl status` against the pyroute2
-import. Prints figures; asserts only that each scenario did what it claims
+import, and each `bondctl` command as a whole process against a running
+daemon (bench/bondctl_rows.py). Prints figures; asserts only that each scenario did what it claims
 (the kernel's view), never how fast.
 """
 
@@ -38,7 +39,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["converge", "steady", "rollback", "vlans"],
+        choices=["converge", "steady", "rollback", "vlans", "bondctl"],
         action="append",
         help="run only these groups (repeatable); default all",
     )
@@ -51,7 +52,7 @@ def main() -> int:
     drifts = 10 if args.quick else 50
     results = s.Results()
     started = time.monotonic()
-    groups = set(args.only or ["converge", "steady", "rollback", "vlans"])
+    groups = set(args.only or ["converge", "steady", "rollback", "vlans", "bondctl"])
     # Every step has a deadline (bench/steps.py): a stall ends the run with
     # the step's name instead of silence until an outer time-out.
     if "converge" in groups:
@@ -75,6 +76,12 @@ def main() -> int:
         print("== 1 bond x 1000 VLANs", flush=True)
         with step("1 bond x 1000 VLANs", 600 * reps + 10 * drifts):
             vlans.trunk(results, vlans.VLANS, reps, drifts)
+    if "bondctl" in groups:
+        from bench import bondctl_rows  # noqa: PLC0415
+
+        print("== bondctl commands as whole processes", flush=True)
+        with step("bondctl commands", 1800):
+            bondctl_rows.all_rows(results, reps)
     table = render(results, time.monotonic() - started)
     print(table)
     if args.markdown:

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.steps import step
-from bondd.daemon.control import request
 from bondd.engine.clock import SystemClock
 from bondd.engine.converge import make_plan, run_plan
+from bondd.protocol import request
 from tests.kernel.daemon_harness import Daemon
 from tests.kernel.harness import Bondd
 from tests.lab import nsutil

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import signal
 
-from bondd.model import Diagnostic, Severity
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+
+if TYPE_CHECKING:  # imported where used: `bondctl status` through the daemon needs no model
+    from bondd.model import Diagnostic
 
 
 class BonddError(Exception):
@@ -43,6 +46,8 @@ class ConfigError(BonddError):
     permanent = True
 
     def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        from bondd.model import Severity  # noqa: PLC0415
+
         errors = [d for d in diagnostics if d.severity is Severity.ERROR]
         count = len(errors)
         super().__init__(

@@ -18,7 +18,14 @@ transaction and restored on rollback.
 
 Exit codes: 0 committed (or nothing to do), 3 rolled back (the reason is
 printed), 65 invalid configuration, 75 another transaction in progress.
+
+With the daemon running, the daemon validates, plans and applies (and holds
+the confirm window); this command sends the files and shows its plan and result.
 """
+
+# Through the daemon this process imports nothing of the engine, the config
+# loader or pyroute2: those are imported in the functions that run here when
+# no daemon does.
 
 from __future__ import annotations
 
@@ -27,28 +34,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-from bondd import config, durations
+from bondd import protocol
 from bondd.cli import context, output, remote
-from bondd.daemon.control import daemon_running, request
-from bondd.engine.converge import make_plan
-from bondd.engine.proposal import build as build_proposal
-from bondd.engine.transaction import (
-    Host,
-    Proposal,
-    Result,
-    Status,
-    confirm,
-    rollback_mine,
-    rollback_pending,
-)
-from bondd.engine.transaction import begin as begin_transaction
-from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
-from bondd.errors import Interrupted
-from bondd.interrupt import rollback_on
-from bondd.log import event, journal_only
-from bondd.render import plan as render
+from bondd.render import result as outcome
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
+
+    from bondd.engine.transaction import Host, Proposal, Result
 
 EX_DECLINED = 1
 EX_ROLLED_BACK = 3
@@ -96,6 +91,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def confirm_timeout(text: str) -> float:
     """--confirm-timeout N: seconds within `durations.CONFIRM_TIMEOUT`, else a usage error."""
+    from bondd import durations  # noqa: PLC0415 (only when the option is given)
+
     try:
         return durations.seconds(text, durations.CONFIRM_TIMEOUT)
     except durations.SpanError as exc:
@@ -104,10 +101,13 @@ def confirm_timeout(text: str) -> float:
 
 def _same_directories_as_the_daemon(args: argparse.Namespace) -> None:
     """Refuse --config-dir/--state-dir other than the running daemon's: it would use its own."""
-    status = request(args.run_dir, {"cmd": "status"}, timeout=30)
+    status = protocol.request(args.run_dir, {"cmd": "status"}, timeout=30)
     theirs_config = [Path(d).resolve() for d in status.get("config_dirs", [])]
     theirs_state = Path(str(status.get("state_dir", context.DEFAULT_STATE_DIR))).resolve()
-    mine_config = [d.resolve() for d in args.config_dirs or config.DEFAULT_DIRS]
+    if args.config_dirs or status.get("explicit", True):
+        mine_config = [d.resolve() for d in args.config_dirs or _default_dirs()]
+    else:
+        mine_config = theirs_config  # both use the default directories
     if mine_config != theirs_config or args.state_dir.resolve() != theirs_state:
         output.die(
             "the running daemon applies with its own directories"
@@ -118,32 +118,67 @@ def _same_directories_as_the_daemon(args: argparse.Namespace) -> None:
         )
 
 
+def _default_dirs() -> list[Path]:
+    from bondd.config.loader import DEFAULT_DIRS  # noqa: PLC0415
+
+    return list(DEFAULT_DIRS)
+
+
 def proposal(args: argparse.Namespace) -> Proposal:
-    dirs = args.config_dirs or list(config.DEFAULT_DIRS)
+    from bondd.engine.proposal import build as build_proposal  # noqa: PLC0415
+
+    dirs = args.config_dirs or _default_dirs()
+    return build_proposal(
+        dirs,
+        explicit=bool(args.config_dirs),
+        files=_read_files(args),
+        strict=getattr(args, "strict", False),
+    )
+
+
+def _read_files(args: argparse.Namespace) -> list[tuple[str, bytes]]:
     files: list[tuple[str, bytes]] = []
     for source in args.files:
         try:
             files.append((source.name, source.read_bytes()))
         except OSError as exc:
             output.die(f"cannot read {source}: {exc.strerror}", exit_code=os.EX_NOINPUT)
-    return build_proposal(
-        dirs, explicit=bool(args.config_dirs), files=files, strict=getattr(args, "strict", False)
-    )
+    return files
 
 
-def run(args: argparse.Namespace) -> int:
-    the_proposal = proposal(args)  # invalid input stops here, before root or the kernel
-
-    context.require_root("bondctl apply")
+def _warn_no_probes(args: argparse.Namespace) -> None:
     if args.no_probes:
         print(
             "warning: --no-probes: connectivity is not checked; only the confirm window"
             " (if any) can undo a change that cuts this host off",
             file=sys.stderr,
         )
-    if daemon_running(args.run_dir):
+
+
+def run(args: argparse.Namespace) -> int:
+    # Root with a daemon: the daemon validates, plans and applies; nothing heavy here.
+    if os.geteuid() == 0 and protocol.daemon_running(args.run_dir):
+        if getattr(args, "strict", False):
+            proposal(args)  # the daemon does not know --strict: check here first
+        _warn_no_probes(args)
         _same_directories_as_the_daemon(args)
-        return _via_daemon(args, the_proposal)
+        return _via_daemon(args)
+    return _here(args)
+
+
+def _here(args: argparse.Namespace) -> int:
+    """No daemon: this process runs the transaction (a guard holds its window)."""
+    from bondd.engine.converge import make_plan  # noqa: PLC0415
+    from bondd.engine.transaction import Result, Status, rollback_mine  # noqa: PLC0415
+    from bondd.engine.transaction import begin as begin_transaction  # noqa: PLC0415
+    from bondd.errors import Interrupted  # noqa: PLC0415
+    from bondd.interrupt import rollback_on  # noqa: PLC0415
+    from bondd.log import event, journal_only  # noqa: PLC0415
+    from bondd.render import plan as render  # noqa: PLC0415
+
+    the_proposal = proposal(args)  # invalid input stops here, before root or the kernel
+    context.require_root("bondctl apply")
+    _warn_no_probes(args)
     with context.host(args) as host, rollback_on():
         result: Result | None = None
         try:
@@ -207,6 +242,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest: str) -> Result:
     """Wait for Enter, `bondctl confirm` or the deadline; the guard covers our death."""
+    from bondd.engine.transaction import Result, Status, confirm, rollback_pending  # noqa: PLC0415
+    from bondd.engine.window import ConfirmWindow, Ending, terminal_keys  # noqa: PLC0415
+
     assert result.txn is not None and result.deadline is not None
     txn = result.txn
 
@@ -259,6 +297,8 @@ def _confirmed(count: int) -> bool:
 
 
 def _report(args: argparse.Namespace, result: Result) -> int:
+    from bondd.render import plan as render  # noqa: PLC0415
+
     return _finish(args, render.result_json(result))
 
 
@@ -267,21 +307,20 @@ def _finish(args: argparse.Namespace, data: dict[str, Any], by: str = "") -> int
     if args.json:
         output.print_json(data)
     else:
-        print(render.result_text(data, by))
-    return EX_ROLLED_BACK if data.get("result") == Status.ROLLED_BACK.value else 0
+        print(outcome.result_text(data, by))
+    return EX_ROLLED_BACK if data.get("result") == outcome.ROLLED_BACK else 0
 
 
-def _via_daemon(args: argparse.Namespace, the_proposal: Proposal) -> int:
-    """The daemon runs the transaction; this process shows, asks and waits."""
+def _via_daemon(args: argparse.Namespace) -> int:
+    """The daemon validates, plans and runs the transaction; this process shows, asks and waits."""
+    files = [{"name": n, "content": c.decode("utf-8", "replace")} for n, c in _read_files(args)]
     if not args.yes:
-        with context.kernel(args) as host:
-            plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
-        print(render.plan_text(plan))
-        if not plan.empty and not _confirmed(len(plan.ops)):
+        planned = remote.check(protocol.request(args.run_dir, {"cmd": "plan", "files": files}))
+        print(planned["text"])
+        if not planned["empty"] and not _confirmed(int(planned["ops"])):
             print("nothing applied", file=sys.stderr)
             return EX_DECLINED
-    files = [{"name": f.name, "content": f.read_text()} for f in args.files]
     answer = remote.apply(args, files, wait=not args.no_wait)
-    if args.yes and not args.json:
-        print(answer.get("plan_text", ""))
+    if args.yes and not args.json and answer.get("result") != outcome.CONVERGED:
+        print(answer.get("plan_text", ""))  # an empty plan's text is the result line again
     return _finish(args, answer, " (by the daemon)")

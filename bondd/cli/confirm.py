@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bondd.cli import context, output, remote
-from bondd.daemon.control import daemon_running
-from bondd.engine.transaction import confirm, rollback_pending
+from bondd.protocol import daemon_running
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
 
 EX_NOTHING = 1
 
@@ -36,6 +38,8 @@ def run_confirm(args: argparse.Namespace) -> int:
         answer = remote.simple(args, "confirm")
         print(f"confirmed transaction {answer['txn']}: the configuration is committed")
         return 0
+    from bondd.engine.transaction import confirm  # noqa: PLC0415 (no daemon: the engine here)
+
     with context.host(args) as host:
         context.settle_pending(args, host)
         pending = confirm(host)
@@ -51,6 +55,8 @@ def run_rollback(args: argparse.Namespace) -> int:
         answer = remote.simple(args, "rollback")
         print(f"rolled back transaction {answer['txn']}; the kernel is verified as before it")
         return 0
+    from bondd.engine.transaction import rollback_pending  # noqa: PLC0415
+
     with context.host(args) as host:
         context.settle_pending(args, host)
         pending = rollback_pending(host, "rolled back by `bondctl rollback`")

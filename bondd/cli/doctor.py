@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from bondd import hostconf
 from bondd.cli import context, output
-from bondd.daemon.control import daemon_running
 from bondd.doctor import HostFacts, PendingFacts, diagnose, exit_code, to_json, to_text
 from bondd.engine.store import Store
 from bondd.errors import BonddError
 from bondd.model import ActualState
+from bondd.protocol import daemon_running
 
 if TYPE_CHECKING:
     from bondd.kernel.hostfacts import BondingModule

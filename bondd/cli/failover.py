@@ -32,7 +32,7 @@ from types import FrameType
 from typing import Any
 
 from bondd.cli import context, output
-from bondd.daemon.control import daemon_running, request
+from bondd.protocol import daemon_running, request
 from bondd.drill.measure import (
     DrillResult,
     Method,

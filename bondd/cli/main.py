@@ -1,6 +1,6 @@
 """`bondctl` entry point: global options, subcommand dispatch, error handling.
 
-A subcommand is a module in `COMMANDS` exposing `register(subparsers, parent)`
+A subcommand is a module named in `COMMANDS` exposing `register(subparsers, parent)`
 (which adds its parser, passing `parents=[parent]`, and sets `run=`) and
 `run(args) -> int`. Global options (`--config-dir`, `--debug`, `--json`) are
 accepted before or after the subcommand: both parsers know them, under
@@ -10,43 +10,37 @@ different destinations for `--config-dir` so neither side overwrites the other.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
 from bondd import __version__
-from bondd.cli import apply as apply_cmd
-from bondd.cli import confirm as confirm_cmd
-from bondd.cli import doctor as doctor_cmd
-from bondd.cli import failover as failover_cmd
-from bondd.cli import import_cmd, output
-from bondd.cli import lacp as lacp_cmd
-from bondd.cli import metrics as metrics_cmd
-from bondd.cli import plan as plan_cmd
-from bondd.cli import show as show_cmd
-from bondd.cli import status as status_cmd
-from bondd.cli import takeover as takeover_cmd
-from bondd.cli import validate as validate_cmd
 from bondd.cli.context import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
-from bondd.errors import BonddError
 
-COMMANDS: tuple[ModuleType, ...] = (
-    validate_cmd,
-    plan_cmd,
-    apply_cmd,
-    status_cmd,
-    show_cmd,
-    confirm_cmd,
-    failover_cmd,
-    lacp_cmd,
-    doctor_cmd,
-    metrics_cmd,
-    import_cmd,
-    takeover_cmd,
-)
+# Each subcommand's module, in the order `bondctl --help` lists them. Only the
+# module of the command being run is imported (see `_chosen`): a module's
+# imports are what that command pays for, and `bondctl status` with a daemon
+# running must cost little more than starting Python.
+COMMANDS: dict[str, str] = {
+    "validate": "validate",
+    "plan": "plan",
+    "apply": "apply",
+    "status": "status",
+    "show": "show",
+    "confirm": "confirm",
+    "rollback": "confirm",  # one module registers both
+    "failover": "failover",
+    "lacp": "lacp",
+    "doctor": "doctor",
+    "metrics": "metrics",
+    "import": "import_cmd",
+    "takeover": "takeover",
+}
+# Global options that take a value: what follows them is not the command.
+_VALUED = ("--config-dir", "--state-dir", "--run-dir")
 
 
 def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
@@ -95,7 +89,8 @@ def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (with `only`) one holding just that command's module."""
     parser = argparse.ArgumentParser(
         prog="bondctl",
         description="Validate, plan and apply bondd's bonding configuration.",
@@ -105,14 +100,38 @@ def build_parser() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     _global_options(parent, "config_dir_after")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    modules = [COMMANDS[only]] if only else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
+        command: ModuleType = importlib.import_module(f"bondd.cli.{name}")
         command.register(subparsers, parent)
     return parser
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, found without building any parser; None if unsure.
+
+    Skips the global options and their values (`--run-dir DIR`, `--run-dir=DIR`,
+    or an abbreviation argparse would accept). Help, the version, `--` and an
+    unknown word get the whole parser, whose message then lists every command.
+    """
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in ("-h", "--help", "--version", "--"):
+            return None
+        if token.startswith("-"):
+            skip = "=" not in token and len(token) > 2 and any(o.startswith(token) for o in _VALUED)
+            continue
+        return token if token in COMMANDS else None
+    return None
 
 
 def _normalise(args: argparse.Namespace) -> argparse.Namespace:
     dirs = [*getattr(args, "config_dir_before", []), *getattr(args, "config_dir_after", [])]
     args.config_dirs = dirs
+    args.state_dir_given = hasattr(args, "state_dir")  # else the daemon's own will do
     args.state_dir = getattr(args, "state_dir", DEFAULT_STATE_DIR)
     args.run_dir = getattr(args, "run_dir", DEFAULT_RUN_DIR)
     args.debug = getattr(args, "debug", False)
@@ -121,30 +140,41 @@ def _normalise(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_chosen(argv))
     args = _normalise(parser.parse_args(argv))
     try:
         result: int = args.run(args)
         return result
-    except BonddError as exc:
-        if args.debug:
-            traceback.print_exc()
-        # An invalid configuration names each finding (file, line, column) above the summary.
-        for diagnostic in getattr(exc, "diagnostics", ()):
-            print(diagnostic.format(), file=sys.stderr)
-        output.print_error(exc.message, exc.hint)
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (`bondctl ... | head`); stop quietly like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except Exception as exc:
+    except Exception as exc:  # sorted in _failed: the thin paths import no bondd.errors
+        return _failed(args, exc)
+
+
+def _failed(args: argparse.Namespace, exc: Exception) -> int:
+    """A BonddError as one message and its exit code; anything else as an internal error."""
+    from bondd.cli import output  # noqa: PLC0415
+    from bondd.errors import BonddError  # noqa: PLC0415
+
+    if not isinstance(exc, BonddError):
         if args.debug:
-            raise
+            raise exc
         output.print_error(f"internal error: {exc!r}", "run with --debug for a traceback")
         return os.EX_SOFTWARE
+    if args.debug:
+        import traceback  # noqa: PLC0415 (its imports cost a thin command's start)
+
+        traceback.print_exception(exc)
+    # An invalid configuration names each finding (file, line, column) above the summary.
+    for diagnostic in getattr(exc, "diagnostics", ()):
+        print(diagnostic.format(), file=sys.stderr)
+    output.print_error(exc.message, exc.hint)
+    return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import NoReturn
 
 from bondd.errors import BonddError
 from bondd.text import one_line
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 class CommandError(BonddError):

@@ -5,19 +5,25 @@ FILE` would install them into the first config directory, without writing
 them: a plan for a proposal (Ansible's check mode asks this). With
 --detailed-exitcode: 0 when the host is converged, 2 when an apply would
 change something (as terraform does).
+
+As root with a daemon running (on the directories given, if any), the
+daemon plans and this process prints its plan: no kernel read here.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
-from typing import Any
 
-from bondd import config
-from bondd.cli import context, output
-from bondd.engine.converge import make_plan
-from bondd.model import DesiredState
-from bondd.render import plan as render
+from bondd import protocol
+from bondd.cli import context, output, remote
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
+
+    from bondd.model import DesiredState
 
 EX_CHANGES = 2
 EX_NOINPUT = 66
@@ -48,6 +54,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def proposed(args: argparse.Namespace) -> DesiredState:
     """The desired state with FILEs in place of their namesakes in the first directory."""
+    from bondd import config  # noqa: PLC0415
+
     dirs = args.config_dirs or list(config.DEFAULT_DIRS)
     staged: dict[Path, bytes] = {}
     for source in getattr(args, "files", []):
@@ -59,6 +67,37 @@ def proposed(args: argparse.Namespace) -> DesiredState:
 
 
 def run(args: argparse.Namespace) -> int:
+    answer = _daemons(args) if os.geteuid() == 0 else None
+    if answer is None:
+        return _here(args)
+    if args.json:
+        output.print_json(answer["plan"])
+    else:
+        print(answer["text"])
+    return EX_CHANGES if args.detailed_exitcode and not answer["empty"] else 0
+
+
+def _daemons(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The running daemon's plan (it validates too), or None: plan here."""
+    files = []
+    for source in getattr(args, "files", []):
+        try:
+            files.append({"name": source.name, "content": source.read_text()})
+        except (OSError, UnicodeDecodeError):
+            return None  # said as the local plan says it
+    if getattr(args, "strict", False):
+        return None  # the daemon does not judge --strict
+    question = {"cmd": "plan", "files": files} | context.named_directories(args)
+    answer = protocol.try_request(args.run_dir, question)
+    if answer is None or answer.get("text", "") is None:
+        return None
+    return remote.check(answer)
+
+
+def _here(args: argparse.Namespace) -> int:
+    from bondd.engine.converge import make_plan  # noqa: PLC0415
+    from bondd.render import plan as render  # noqa: PLC0415
+
     desired = proposed(args)
     with context.kernel(args) as k:
         plan, _ = make_plan(desired, k.reader, k.store)

@@ -2,7 +2,8 @@
 
 The daemon then owns the transaction and its confirm window (its loop holds
 the timer), so this process can die, or its SSH session with it, and the
-rollback still happens at the deadline.
+rollback still happens at the deadline. Imports only the control protocol
+until a confirm window has to be waited out.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ import argparse
 import contextlib
 import sys
 import time
-from typing import Any
 
 from bondd.cli import output
-from bondd.daemon.control import request
-from bondd.engine.window import ConfirmWindow, Ending, terminal_keys
 from bondd.errors import BonddError, Interrupted
-from bondd.interrupt import rollback_on
+from bondd.protocol import request
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
+
+    from bondd.engine.window import ConfirmWindow
 
 
-def _check(answer: dict[str, Any]) -> dict[str, Any]:
+def check(answer: dict[str, Any]) -> dict[str, Any]:
     if not answer.get("ok"):
         for line in answer.get("diagnostics", []):
             print(line)
@@ -36,7 +40,7 @@ def apply(
     args: argparse.Namespace, files: list[dict[str, str]], *, wait: bool = True
 ) -> dict[str, Any]:
     """Run the apply in the daemon; wait out a confirm window (if `wait`). Returns the answer."""
-    answer = _check(
+    answer = check(
         request(
             args.run_dir,
             {
@@ -49,11 +53,14 @@ def apply(
     )
     if answer.get("result") != "waiting" or not wait:
         return answer
+    from bondd.engine.window import ConfirmWindow, terminal_keys  # noqa: PLC0415
+    from bondd.interrupt import rollback_on  # noqa: PLC0415
+
     txn, proposal = answer["txn"], answer["proposal"]
     final: dict[str, Any] = {}
 
     def ended() -> bool:
-        state = _check(request(args.run_dir, {"cmd": "txn", "txn": txn, "proposal": proposal}))
+        state = check(request(args.run_dir, {"cmd": "txn", "txn": txn, "proposal": proposal}))
         if state["state"] in ("committed", "rolled-back"):
             final.update(result=state["state"], reason=state.get("reason", ""))
             return True
@@ -84,13 +91,15 @@ def _wait(
     final: dict[str, Any],
     txn: str,
 ) -> dict[str, Any]:
+    from bondd.engine.window import Ending  # noqa: PLC0415
+
     while True:
         ending = window.run()
         if ending is Ending.ELSEWHERE:
             return {**answer, **final}
         if ending is Ending.ENTER:
             print()
-            _check(request(args.run_dir, {"cmd": "confirm", "txn": txn}))
+            check(request(args.run_dir, {"cmd": "confirm", "txn": txn}))
         else:  # the daemon's timer rolls back at the deadline; wait for its word
             window.deadline = time.time() + 30.0
             window.keys = None
@@ -105,4 +114,4 @@ def _countdown(seconds: int) -> None:
 
 
 def simple(args: argparse.Namespace, cmd: str) -> dict[str, Any]:
-    return _check(request(args.run_dir, {"cmd": cmd}))
+    return check(request(args.run_dir, {"cmd": cmd}))

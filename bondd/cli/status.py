@@ -11,6 +11,10 @@ Reads only; needs no root where netlink and sysfs are readable. A missing
 or invalid configuration, or an unreadable state directory, is reported in
 the output rather than failing the command. Exit 0, or 1 when the bond
 asked for exists neither in the kernel nor in the configuration.
+
+With a daemon running (and its directories, if any are given), the daemon
+answers from its last verified read while that is fresh, else it reads: this
+process then imports only the control protocol, and prints.
 """
 
 from __future__ import annotations
@@ -18,18 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
-from bondd.cli import context, output
-from bondd.cli.status_render import Drift, PendingInfo, StatusReport, to_json, to_text
-from bondd.drill.measure import DrillSummary
-from bondd.drill.records import DrillRecords
-from bondd.engine.store import Store
-from bondd.errors import BonddError
-from bondd.model import ActualState
-from bondd.plan.diff import diff
-from bondd.plan.ownership import Ownership
-from bondd.plan.target import build_targets
+from bondd import protocol
+from bondd.cli import context
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -45,34 +44,52 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here: only commands that talk to the kernel pay for it.
+    answer = protocol.try_request(args.run_dir, _question(args), timeout=30)
+    if answer is None or answer.get("report") is None:
+        return _here(args)  # no daemon, one from before reports, or other directories
+    if not answer.get("ok"):
+        from bondd.cli import output  # noqa: PLC0415 (only for the error)
+
+        output.die(str(answer.get("error")), answer.get("hint"), int(answer.get("exit_code", 1)))
+    report = answer["report"]
+    if args.json:
+        import json  # noqa: PLC0415 (as output.print_json, which would import the errors)
+
+        json.dump(report, sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    else:
+        print(report)
+    return 0
+
+
+def _question(args: argparse.Namespace) -> dict[str, Any]:
+    question: dict[str, Any] = {"cmd": "status", "report": "json" if args.json else "text"}
+    if not args.json and _colour():
+        question["report"] = "colour"
+    if args.bond is not None:
+        question["bond"] = args.bond
+    # The daemon reports on its own directories: ours must be those, or we read here.
+    return question | context.named_directories(args)
+
+
+def _here(args: argparse.Namespace) -> int:
+    """No daemon to ask: read the kernel and the files in this process."""
+    from bondd import status  # noqa: PLC0415
+    from bondd.cli import output  # noqa: PLC0415
     from bondd.kernel.linkspeed import read_link_speed  # noqa: PLC0415
+    from bondd.render.status import to_json, to_text  # noqa: PLC0415
+
+    def speed(name: str) -> tuple[int | None, str | None]:
+        found = read_link_speed(name)
+        return found.speed_mbps, found.duplex
 
     with context.kernel(args) as k:
         actual = k.reader.read()
-    ownership, ownership_error = _ownership(k.store)
-    drift = _drift(args, actual, ownership or Ownership())
-    report = StatusReport(
-        actual=actual,
-        ownership=ownership,
-        drift=drift,
-        speeds={
-            port.name: (speed.speed_mbps, speed.duplex)
-            for bond in actual.bonds
-            for port in bond.ports
-            for speed in (read_link_speed(port.name),)
-        },
-        only=args.bond,
-        ownership_error=ownership_error,
-        drills=_drills(args),
-        pending=_pending(k.store),
+    report = status.gather(
+        actual, k.store, args.state_dir, lambda: context.desired(args), speed, only=args.bond
     )
-    if args.bond is not None and not report.bonds and not report.missing:
-        names = ", ".join(b.name for b in actual.bonds)
-        output.die(
-            f"no bond named {args.bond} in the kernel or the configuration",
-            f"bonds here: {names}" if names else "there are no bonds",
-        )
+    if unknown := status.unknown_bond(report, args.bond):
+        output.die(*unknown)
     if args.json:
         output.print_json(to_json(report))
     else:
@@ -80,44 +97,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ownership(store: Store) -> tuple[Ownership | None, str | None]:
-    try:
-        return store.ownership(), None
-    except BonddError as exc:
-        return None, exc.message
-
-
-def _drills(args: argparse.Namespace) -> dict[str, DrillSummary]:
-    """The last failover drill per bond; an unreadable record only hides that line."""
-    try:
-        return DrillRecords(args.state_dir).summaries()
-    except (BonddError, KeyError, TypeError, ValueError):
-        return {}
-
-
-def _drift(args: argparse.Namespace, actual: ActualState, ownership: Ownership) -> Drift:
-    try:
-        desired = context.desired(args)
-        targets = build_targets(desired, actual, ownership.owned)
-    except BonddError as exc:
-        hint = f" ({exc.hint})" if exc.hint else ""
-        return Drift(error=f"{exc.message}{hint}")
-    return Drift(
-        configured=frozenset(b.name for b in desired.bonds),
-        differences=tuple(diff(targets, actual)),
-        absent={t.name: t.absent for t in targets.bonds if t.absent},
-    )
-
-
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def _pending(store: Store) -> PendingInfo | None:
-    try:
-        pending = store.pending()
-    except BonddError:
-        return None  # an unreadable state directory is already reported
-    if pending is None:
-        return None
-    return PendingInfo(pending.txn, pending.phase.value, pending.deadline)

@@ -6,14 +6,14 @@ group and mode. The loop never blocks on a client: connections are
 non-blocking, each with its own buffer and a whole-request deadline, read
 whenever the selector says so; a client that trickles bytes or sends too
 much gets an error reply and is closed while others are served.
-`requests.parse` checks what arrives.
+`requests.parse` checks what arrives; the wire format itself (path, framing)
+is bondd/protocol.py, shared with `bondctl`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import grp
-import json
 import os
 import pwd
 import selectors
@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bondd import protocol
 from bondd.daemon import requests
 from bondd.daemon.requests import CHANGING, Request, RequestError
 from bondd.errors import BonddError
 
-__all__ = ["CHANGING", "ControlServer", "Request", "daemon_running", "reply", "request"]
+__all__ = ["CHANGING", "ControlServer", "Request", "reply"]
 
-SOCKET_NAME = "control.sock"
 REQUEST_DEADLINE = 2.0  # for the whole request, however it is split
 MAX_CLIENTS = 16
 
@@ -69,7 +69,7 @@ class ControlServer:
     def __init__(self, run_dir: Path, group: str | None = None) -> None:
         gid = _group_id(group) if group else None
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / SOCKET_NAME
+        self.path = protocol.socket_path(run_dir)
         self.path.unlink(missing_ok=True)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(str(self.path))
@@ -195,43 +195,8 @@ def reply(conn: socket.socket, answer: dict[str, Any]) -> None:
     try:
         # A bounded wait for a client that does not read its answer.
         conn.settimeout(REQUEST_DEADLINE)
-        conn.sendall(json.dumps(answer).encode() + b"\n")
+        conn.sendall(protocol.encode(answer))
     except OSError:
         pass  # the client went away; its loss
     finally:
         conn.close()
-
-
-def request(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
-    """Client side: send one request to the daemon, return its answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(str(run_dir / SOCKET_NAME))
-        sock.sendall(json.dumps(payload).encode() + b"\n")
-        return read_answer(sock)
-
-
-def read_answer(sock: socket.socket) -> dict[str, Any]:
-    """One answer: a JSON object on one line."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    answer = json.loads(data)
-    assert isinstance(answer, dict)
-    return answer
-
-
-def daemon_running(run_dir: Path) -> bool:
-    path = run_dir / SOCKET_NAME
-    if not path.exists():
-        return False
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-    return True

@@ -14,6 +14,7 @@ from bondd.durations import MAX_BUSY
 from bondd.engine.clock import SystemClock
 from bondd.errors import BonddError
 from bondd.log import event, setup
+from bondd.protocol import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 from bondd.wiring import open_host
 
 
@@ -56,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration directory (repeatable; later ones"
         " shadow earlier ones); default /etc/bondd.d and /run/bondd.d",
     )
-    parser.add_argument("--state-dir", type=Path, default=Path("/var/lib/bondd"), metavar="DIR")
-    parser.add_argument("--run-dir", type=Path, default=Path("/run/bondd"), metavar="DIR")
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR")
+    parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, metavar="DIR")
     parser.add_argument(
         "--socket-group",
         metavar="GROUP",

@@ -26,7 +26,11 @@ MAX_REQUEST = MAX_TOTAL_BYTES + (64 << 10)  # root's apply carries file contents
 MAX_REQUEST_UNPRIVILEGED = 4 << 10  # a status request is a few bytes
 MAX_DEPTH = 8  # {"files": [{"name": ...}]} is 3
 MAX_FILES = 64
+MAX_DIRS = 16
+REPORT_FORMS = ("text", "colour", "json")
 CHANGING = frozenset({"apply", "confirm", "rollback", "hold", "release", "reload"})
+# A plan parses files the peer sends, as root: root's, like a change.
+ROOT_ONLY = CHANGING | {"plan"}
 
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
@@ -79,7 +83,7 @@ def parse(data: bytes, uid: int) -> Request:
     if not isinstance(cmd, str) or cmd not in _CHECKS:
         shown = cmd if isinstance(cmd, str) and cmd.isprintable() else "?"
         raise RequestError(f"unknown command {shown[:40]!r}")
-    if cmd in CHANGING and uid != 0:
+    if cmd in ROOT_ONLY and uid != 0:
         raise RequestError(f"`{cmd}` needs root", exit_code=77)
     unknown = sorted(set(raw) - {"cmd"} - set(_FIELDS[cmd]))
     if unknown:
@@ -140,8 +144,41 @@ def _bool(raw: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
+def _status(raw: dict[str, Any]) -> dict[str, Any]:
+    """A bare status is the daemon's own line; with `report`, the whole `bondctl status`."""
+    if "report" not in raw:
+        return {}
+    report = raw["report"]
+    if report not in REPORT_FORMS:
+        raise RequestError(f"`report` must be one of {', '.join(REPORT_FORMS)}")
+    fields = {"report": report, "bond": _bond(raw) if "bond" in raw else None}
+    return fields | _directories(raw)
+
+
+def _directories(raw: dict[str, Any]) -> dict[str, Any]:
+    """The directories the client means: the daemon answers only for its own."""
+    fields: dict[str, Any] = {}
+    dirs = raw.get("config_dirs")
+    if dirs is not None:
+        if not isinstance(dirs, list) or not 0 < len(dirs) <= MAX_DIRS:
+            raise RequestError(f"`config_dirs` must be a list of 1 to {MAX_DIRS} paths")
+        fields["config_dirs"] = [_path(d, "config_dirs") for d in dirs]
+    if "state_dir" in raw:
+        fields["state_dir"] = _path(raw["state_dir"], "state_dir")
+    return fields
+
+
+def _path(value: object, key: str) -> str:
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 1024:
+        raise RequestError(f"`{key}` must hold absolute paths")
+    if not value.isprintable():
+        raise RequestError(f"`{key}` must hold printable paths")
+    return value
+
+
 _FIELDS: dict[str, tuple[str, ...]] = {
-    "status": (),
+    "status": ("report", "bond", "config_dirs", "state_dir"),
+    "plan": ("files", "config_dirs", "state_dir"),
     "apply": ("files", "confirm_timeout", "probes"),
     "txn": ("txn", "proposal"),
     "confirm": ("txn",),
@@ -151,7 +188,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 _CHECKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "status": lambda raw: {},
+    "status": _status,
+    "plan": lambda raw: {"files": _files(raw), **_directories(raw)},
     "apply": lambda raw: {
         "files": _files(raw),
         "confirm_timeout": _span(raw, "confirm_timeout", durations.CONFIRM_TIMEOUT, 0.0),

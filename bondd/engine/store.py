@@ -17,9 +17,9 @@ from bondd.engine.serial import desired_from_json, desired_to_json
 from bondd.errors import BonddError
 from bondd.model import DesiredState
 from bondd.plan.ownership import Ownership
+from bondd.protocol import DEFAULT_STATE_DIR
 
 FORMAT_VERSION = 1
-DEFAULT_STATE_DIR = Path("/var/lib/bondd")
 
 
 class StateError(BonddError):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-import time
 from typing import Any
 
-from bondd.engine.transaction import Result, Status
+from bondd.engine.transaction import Result
 from bondd.plan.ops import Disruption
 from bondd.plan.planner import Plan
 
@@ -82,27 +81,3 @@ def result_json(result: Result) -> dict[str, Any]:
         "plan_text": plan_text(result.plan) if result.plan else "",
         "plan": plan_json(result.plan) if result.plan else None,
     }
-
-
-def result_text(data: dict[str, Any], by: str = "") -> str:
-    """The lines after the plan: each gate, then what became of the change."""
-    lines = []
-    for gate in data.get("gates", []):
-        state = "ok" if gate["ok"] else "FAILED"
-        note = "" if gate.get("used", True) else " (failed before the change too: not a gate)"
-        lines.append(f"{gate['name']}: {state}: {gate['detail']}{note}")
-    result = data.get("result")
-    if result == Status.ROLLED_BACK.value:
-        lines.append(f"rolled back: {data.get('reason', '')}")
-    elif result == Status.CONVERGED.value:
-        lines.append("converged: nothing to do")
-    elif result == Status.WAITING.value:
-        until = time.strftime("%H:%M:%S", time.localtime(float(data.get("deadline") or 0)))
-        lines.append(
-            f"waiting for confirmation until {until}{by}: `bondctl confirm` keeps it,"
-            " otherwise it is rolled back then"
-        )
-    else:
-        reason = data.get("reason")
-        lines.append(f"committed{f' ({reason})' if reason else ''}; kernel verified{by}")
-    return "\n".join(lines)

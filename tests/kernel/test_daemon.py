@@ -4,6 +4,7 @@ journald spoken to over real sockets; the control socket guarded by SO_PEERCRED.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from bondd.daemon.control import request
+from bondd.protocol import request
 from tests.kernel.daemon_harness import Daemon
 from tests.lab import nsutil
 from tests.lab.guard import venv_command
@@ -360,3 +361,56 @@ def test_apply_with_other_directories_than_the_running_daemons_is_refused(
     assert run.returncode == 64, run.stderr
     assert "applies with its own directories" in run.stderr
     assert list(other.iterdir()) == [] and converged(100)  # nothing installed, nothing changed
+
+
+def test_bondctl_through_the_daemon_imports_only_the_protocol_and_says_what_bondctl_reads(
+    lab: Lab, daemon: Daemon, tmp_path: Path
+) -> None:
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30, interval=POLL)
+    daemon.wait_event("applied")
+    dirs = ["--config-dir", str(daemon.config_dir), "--state-dir", str(daemon.state_dir)]
+    via = [BONDCTL, *dirs, "--run-dir", str(daemon.run_dir)]
+    alone = [BONDCTL, *dirs, "--run-dir", str(tmp_path / "no-daemon")]
+    # Import timing on stderr: every module the process loaded, by name.
+    timed = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+
+    def bondctl(*argv: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=timed)
+        assert done.returncode == code, done.stderr[-2000:]
+        return done
+
+    def heavy(done: subprocess.CompletedProcess[str]) -> list[str]:
+        names = (line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines())
+        return [n for n in names if n.startswith(("pyroute2", "bondd.engine", "bondd.kernel"))]
+
+    # status: the daemon's report is the one bondctl makes reading the kernel itself.
+    daemons = bondctl(*via, "status", "--json")
+    assert not heavy(daemons)
+    own = bondctl(*alone, "status", "--json")
+    assert heavy(own)  # the same command without a daemon does read the kernel
+    assert json.loads(daemons.stdout) == json.loads(own.stdout)
+    assert "bond0" in bondctl(*via, "status").stdout
+    missing = bondctl(*via, "status", "bond7", code=1)
+    assert "no bond named bond7" in missing.stderr
+    # plan: the daemon's, for the file named; nothing changes.
+    new = tmp_path / "10-bond.yaml"
+    new.write_text(bond_yaml(miimon=300))
+    plan = bondctl(*via, "plan", "--detailed-exitcode", str(new), code=2)
+    assert "miimon" in plan.stdout and not heavy(plan)
+    assert converged(100) and (daemon.config_dir / "10-bond.yaml").read_text() == bond_yaml()
+    # apply: the daemon's transaction; the kernel shows the new value.
+    applied = bondctl(*via, "apply", "--yes", str(new))
+    assert not heavy(applied), heavy(applied)
+    assert converged(300)
+    assert (daemon.config_dir / "10-bond.yaml").read_text() == bond_yaml(miimon=300)
+    # Changed behind the daemon's back (repair held off): status shows the kernel's
+    # new value, not the daemon's last read.
+    assert request(daemon.run_dir, {"cmd": "hold", "bond": "bond0", "seconds": 60})["ok"]
+    bondctl(*via, "status")  # the daemon's read is fresh now
+    Path("/sys/class/net/bond0/bonding/miimon").write_text("200")
+    time.sleep(0.5)  # the kernel's event reaches the daemon
+    shown = json.loads(bondctl(*via, "status", "--json").stdout)
+    assert [b["options"]["miimon"] for b in shown["bonds"]] == [200], shown["bonds"]
+    assert sysfs("bond0/bonding/miimon") == "200"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bondd import protocol
 from bondd.daemon import control, requests
 from bondd.daemon.requests import RequestError, parse
 from tests.unit.hostile.requests import CASES
@@ -77,13 +78,13 @@ def test_a_trickling_client_never_blocks_a_second_one_and_is_cut_off_at_its_dead
         [(conn, _uid, req)] = server.poll()
         assert req.cmd == "status"
         control.reply(conn, {"ok": True})
-        assert control.read_answer(fast) == {"ok": True}
+        assert protocol.read_answer(fast) == {"ok": True}
         assert time.monotonic() - start < 1.0
         slow.sendall(b'"sta')  # a byte now and then does not extend the deadline
         due = server.next_deadline()
         assert due is not None
         assert server.poll(now=due + 0.01) == []
-        answer = control.read_answer(slow)
+        answer = protocol.read_answer(slow)
         assert answer["ok"] is False and "deadline" in str(answer["error"])
         assert server.clients == {}
     finally:
@@ -101,7 +102,7 @@ def test_every_hostile_request_gets_an_error_reply_over_the_socket(tmp_path: Pat
             deadline = time.monotonic() + 5
             while not select.select([sock], [], [], 0.01)[0] and time.monotonic() < deadline:
                 assert server.poll() == [], name
-            answer = control.read_answer(sock)
+            answer = protocol.read_answer(sock)
             assert answer["ok"] is False and expected in str(answer["error"]), (name, answer)
             sock.close()
     finally:

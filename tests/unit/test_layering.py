@@ -150,3 +150,9 @@ def test_only_the_kernel_layer_reaches_the_kernel(path: Path) -> None:
         }
     )
     assert found == [], f"{path.name} reaches the kernel ({found}): move that into bondd/kernel"
+
+
+def test_the_control_protocol_stands_alone() -> None:
+    # bondctl's thin commands import it alone: it must pull in nothing of bondd.
+    bad = {n for n in imported(ROOT / "protocol.py") if n.startswith(("bondd", "pyroute2"))}
+    assert not bad, f"protocol.py imports {bad}"
