@@ -14,7 +14,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from bondd.protocol import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 

@@ -32,7 +32,6 @@ from types import FrameType
 from typing import Any
 
 from bondd.cli import context, output
-from bondd.protocol import daemon_running, request
 from bondd.drill.measure import (
     DrillResult,
     Method,
@@ -46,6 +45,7 @@ from bondd.drill.measure import (
 from bondd.drill.records import DrillRecords
 from bondd.drill.run import HANDLED_SIGNALS, DrillPlan, execute, signals_blocked
 from bondd.errors import BonddError
+from bondd.protocol import daemon_running, request
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:

@@ -74,10 +74,10 @@ def _question(args: argparse.Namespace) -> dict[str, Any]:
 
 def _here(args: argparse.Namespace) -> int:
     """No daemon to ask: read the kernel and the files in this process."""
-    from bondd import status  # noqa: PLC0415
     from bondd.cli import output  # noqa: PLC0415
     from bondd.kernel.linkspeed import read_link_speed  # noqa: PLC0415
-    from bondd.render.status import to_json, to_text  # noqa: PLC0415
+    from bondd.status import report as status  # noqa: PLC0415
+    from bondd.status.render import to_json, to_text  # noqa: PLC0415
 
     def speed(name: str) -> tuple[int | None, str | None]:
         found = read_link_speed(name)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bondd import status
 from bondd.engine.converge import make_plan
 from bondd.engine.proposal import build as build_proposal
 from bondd.engine.store import Store
@@ -28,7 +27,8 @@ from bondd.errors import BonddError
 from bondd.kernel.linkspeed import read_link_speed
 from bondd.model import ActualState, DesiredState
 from bondd.render.plan import plan_json, plan_text
-from bondd.render.status import to_json, to_text
+from bondd.status import report as status
+from bondd.status.render import to_json, to_text
 
 # Kernel events say when something changed; this bounds what they might miss
 # (a counter in /proc/net/bonding moves without one).

@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from bondd.daemon.watchset import Names, Scope
-from bondd.engine.converge import Outcome, run_plan
 from bondd.engine.boundary import Clock, Writer
+from bondd.engine.converge import Outcome, run_plan
 from bondd.engine.store import Store
 from bondd.kernel.reader import Scoped
 from bondd.model import ActualState, BondSpec, DesiredState

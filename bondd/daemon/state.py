@@ -19,8 +19,8 @@ from bondd.daemon import control
 from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watchset import Dirty, WatchSet
-from bondd.engine.pending import Phase
 from bondd.engine.boundary import Clock
+from bondd.engine.pending import Phase
 from bondd.engine.transaction import Host
 from bondd.kernel.bondview import BondViewReader
 from bondd.metrics.collect import Collector

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bondd.daemon.control import request
+from bondd.protocol import request
 from tests.kernel.daemon_harness import Daemon
 from tests.lab.events import LinkEvents
 from tests.lab.netlab import Lab, ip, sysfs, wait_for

@@ -21,7 +21,7 @@ from bondd.options import BOND_OPTIONS
 from bondd.plan.diff import Difference
 from bondd.plan.ownership import Ownership
 from bondd.render.netplan import document, render
-from bondd.render.status import Drift, StatusReport, to_json, to_text
+from bondd.status.render import Drift, StatusReport, to_json, to_text
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,7 @@
 
 `bondctl status` gathers them itself when no daemon runs; with a daemon the
 daemon does, from its last verified read of the kernel while that is fresh,
-so the client only prints (bondd/daemon/status.py). Either way the same
+so the client only prints (bondd/daemon/queries.py, bondd/status/render.py). Either way the same
 report comes out: the kernel's view, ownership, the drift from the
 configuration, the last failover drill per bond and the pending change. A
 missing or invalid configuration, or an unreadable state directory, is a
@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bondd.engine.drills import DrillRecords
+from bondd.drill.measure import DrillSummary
+from bondd.drill.records import DrillRecords
 from bondd.engine.store import Store
 from bondd.errors import BonddError
-from bondd.failover import DrillSummary
 from bondd.model import ActualState, DesiredState
 from bondd.plan.diff import diff
 from bondd.plan.ownership import Ownership
 from bondd.plan.target import build_targets
-from bondd.render.status import Drift, PendingInfo, StatusReport
+from bondd.status.render import Drift, PendingInfo, StatusReport
 
 # A port's speed in Mb/s and its duplex, each None where the driver does not say.
 SpeedReader = Callable[[str], tuple[int | None, str | None]]
