@@ -97,13 +97,15 @@ def encode_message(msg_type: int, flags: int, seq: int, body: bytes) -> bytes:
 
 def attr_list(payload: bytes) -> list[tuple[int, bytes]]:
     """Attributes in wire order, flags masked off (arrays keep order and repeats)."""
+    # The reader's hot loop (1,000 VLANs: ~50,000 attributes a read): locals only.
     found: list[tuple[int, bytes]] = []
-    offset = 0
-    while offset + NLATTR.size <= len(payload):
-        length, kind = NLATTR.unpack_from(payload, offset)
-        if length < NLATTR.size or offset + length > len(payload):
+    unpack = NLATTR.unpack_from
+    size, end, offset = NLATTR.size, len(payload), 0
+    while offset + size <= end:
+        length, kind = unpack(payload, offset)
+        if length < size or offset + length > end:
             break
-        found.append((kind & NLA_TYPE_MASK, payload[offset + NLATTR.size : offset + length]))
+        found.append((kind & NLA_TYPE_MASK, payload[offset + size : offset + length]))
         offset += (length + 3) & ~3
     return found
 
