@@ -276,9 +276,11 @@ class RouteSocket:
             return msg
         return None  # pragma: no cover - the kernel always answers
 
-    def request(self, msg_type: int, body: bytes) -> None:
-        """A change (RTM_NEWLINK ...), acknowledged; OSError with the kernel's errno."""
-        seq = self.send(msg_type, NLM_F_ACK, body)
+    def request(self, msg_type: int, body: bytes, flags: int = 0) -> None:
+        """A change (RTM_NEWLINK ...), acknowledged; OSError with the kernel's errno.
+
+        `flags`: NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE as the request needs."""
+        seq = self.send(msg_type, NLM_F_ACK | flags, body)
         for msg in self._replies(seq):
             if msg.type == NLMSG_ERROR:
                 code = error_code(msg)

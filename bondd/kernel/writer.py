@@ -1,6 +1,8 @@
 """Execute plan operations against the kernel, one function per kind of op.
 
-Bond options go over netlink: through pyroute2 when it can encode them
+Links up and down, VLANs and addresses, which a VLAN-heavy plan makes by
+the thousand, go through bondd's codec (bondd.kernel.linkwrite). Bond
+options go over netlink: through pyroute2 when it can encode them
 (numbers and enums), through bondd.kernel.rawlink for the attributes its
 map lacks; address lists and MACs go through sysfs, which takes them as
 text. Every kernel error comes back as `KernelOpError` naming the op, with
@@ -17,6 +19,7 @@ from typing import Any
 
 from bondd.errors import KernelOpError
 from bondd.kernel import sysfs
+from bondd.kernel.linkwrite import LinkWriter
 from bondd.kernel.netlink import IPRoute, NetlinkError
 from bondd.kernel.rawlink import BOND_WIRE, PORT_WIRE, RawLinkSocket, encode
 from bondd.model import BondOptions, OptionValue, RouteSpec
@@ -44,11 +47,13 @@ class KernelWriter:
     def __init__(self, ipr: IPRoute) -> None:
         self.ipr = ipr
         self.raw = RawLinkSocket()
+        self.links = LinkWriter()
         self.writes = 0
         self.indexes: dict[str, int] = {}
 
     def close(self) -> None:
         self.raw.close()
+        self.links.close()
 
     def apply(self, op: o.Op) -> None:
         # Links are deleted and re-created under the same name (rollback, drift
@@ -91,7 +96,9 @@ class KernelWriter:
             case o.DeleteBond():
                 self._link("del", self._index(op.bond))
             case o.SetLinkUp():
-                self._link("set", self._index(op.ifname), state="up" if op.up else "down")
+                index = self._index(op.ifname)
+                self._count()
+                self.links.set_up(index, op.up)
             case o.SetOptions():
                 self._set_options(op.bond, op.options)
             case o.AddPort():
@@ -113,16 +120,13 @@ class KernelWriter:
             case o.AddRoute() | o.DelRoute():
                 self._route(op)
             case o.CreateVlan():
+                parent = self._index(op.bond)
                 self._count()
-                self.ipr.link(
-                    "add",
-                    ifname=op.ifname,
-                    kind="vlan",
-                    link=self._index(op.bond),
-                    vlan_id=op.vlan_id,
-                )
+                self.links.create_vlan(op.ifname, parent, op.vlan_id)
             case o.DeleteVlan():
-                self._link("del", self._index(op.ifname))
+                index = self._index(op.ifname)
+                self._count()
+                self.links.delete_link(index)
             case _:
                 raise TypeError(f"no writer for {type(op).__name__}")
 
@@ -138,6 +142,15 @@ class KernelWriter:
         lookup by name is a netlink round trip (a whole dump on some pyroute2 versions)."""
         index = self.indexes.get(ifname)
         if index is None:
+            # sysfs first: a file read, where a lookup is a netlink round trip
+            # per VLAN a trunk creates (1,000 VLANs: 2,000 of them).
+            try:
+                index = self.indexes[ifname] = int(
+                    (sysfs.SYSFS_NET / ifname / "ifindex").read_text()
+                )
+                return index
+            except (OSError, ValueError):
+                pass
             found = self.ipr.link_lookup(ifname=ifname)
             if not found:
                 raise OSError(errno.ENODEV, f"no link named {ifname}")
@@ -198,15 +211,11 @@ class KernelWriter:
     # -- layer 3 -----------------------------------------------------------
 
     def _address(self, op: o.AddAddress | o.DelAddress) -> None:
-        iface = ipaddress.ip_interface(op.address)
+        index = self._index(op.ifname)
         self._count()
-        # "replace": re-adding an address the kernel kept (keep_addr_on_down) is no error.
-        self.ipr.addr(
-            "replace" if isinstance(op, o.AddAddress) else "del",
-            index=self._index(op.ifname),
-            address=str(iface.ip),
-            prefixlen=iface.network.prefixlen,
-        )
+        # An add is a replace: re-adding an address the kernel kept
+        # (keep_addr_on_down) is no error.
+        self.links.address(index, op.address, add=isinstance(op, o.AddAddress))
 
     def _route(self, op: o.AddRoute | o.DelRoute) -> None:
         self._count()
