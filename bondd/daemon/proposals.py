@@ -155,25 +155,27 @@ class Proposals(DriftRepair):
                 self.proposal_note = f"proposal {digest} not applied yet: {exc.message}"
                 self.timers["config"] = self.now() + RETRY_TEMPORARY
 
-    def unchanged_since_commit(self) -> bool:
-        """The files hold exactly the committed bytes: nothing to parse or apply.
+    def unchanged_since_commit(self, staged: dict[Path, bytes] | None = None) -> bool:
+        """The files (with `staged` in place) hold exactly the committed bytes.
 
-        The same name-and-bytes hash a check computes, without the parse: an
-        apply installs its files and the watcher wakes for them, and parsing
-        1,000 VLANs again only to find them committed costs a quarter second.
+        The same name-and-bytes hash a check computes, without the parse: a
+        no-op apply, and the watcher waking for the files an apply installed,
+        would otherwise parse 1,000 VLANs again only to find them committed.
         """
         committed = self.host.store.committed()
         if committed is None:
             return False
+        staged = staged or {}
         try:
-            files = discover(self.dirs, explicit=self.explicit, staged={})
+            files = discover(self.dirs, explicit=self.explicit, staged=staged)
         except BonddError:
             return False
         digest = hashlib.sha256()
         budget = limits.MAX_TOTAL_BYTES
         for path in files:
-            data = _regular_bytes(path, budget)
-            if data is None:
+            data = staged.get(path)
+            data = data if data is not None else _regular_bytes(path, budget)
+            if data is None or len(data) > budget:
                 return False  # not a plain readable file: the full check says why
             budget -= len(data)
             digest.update(path.name.encode() + b"\0" + data + b"\0")

@@ -428,3 +428,18 @@ def test_an_ipv4_address_moved_within_its_subnet_is_deleted_first() -> None:
         "DelAddress",
         "DelAddress",
     ]
+
+
+def test_a_no_op_apply_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    daemon, kernel, _ = make(tmp_path)
+
+    def parse(*_: object, **__: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(config, "load_checked", parse)
+    writes = kernel.writes
+    request = {"files": [("10-bonds.yaml", TWO)], "confirm_timeout": 0.0, "probes": False}
+    answer = daemon.handle("apply", request)
+    assert answer["ok"] and answer["result"] == "converged" and kernel.writes == writes
+    with pytest.raises(AssertionError, match="parsed again"):  # other bytes: parsed
+        daemon.handle("apply", {**request, "files": [("10-bonds.yaml", TWO + "\n")]})
