@@ -139,6 +139,11 @@ class Proposals(DriftRepair):
                 self.reported.add(digest)
                 event(self.log, "proposal_pending", self.proposal_note, proposal=digest)
             return
+        self.apply_proposal(Proposal(result.state, digest), force)
+
+    def apply_proposal(self, proposal: Proposal, force: bool) -> None:
+        """A valid new proposal from the directories: apply it, or say why not yet."""
+        digest = proposal.hash
         if self.host.store.pending() is not None:
             self.timers["config"] = self.now() + 1.0  # after the confirm window
             return
@@ -146,7 +151,7 @@ class Proposals(DriftRepair):
             self.proposal_note = f"proposal {digest} cannot be applied: {self.failed[digest]}"
             return
         try:
-            self.transaction(Proposal(result.state, digest))
+            self.transaction(proposal)
         except BonddError as exc:
             if exc.permanent:  # until the files change: no retry
                 self.failed[digest] = exc.message
@@ -200,6 +205,16 @@ class Proposals(DriftRepair):
                     proposal=proposal.hash,
                 )
             raise
+        self.log_result(proposal, result)
+        self.proposal_note = ""
+        if result.actual is not None and result.plan is not None:
+            self.refresh_managed(result.actual, result.plan.targets)  # the apply's own read
+        else:
+            self.refresh_managed()
+        return result
+
+    def log_result(self, proposal: Proposal, result: Result) -> None:
+        """One journal entry for how the transaction ended."""
         if result.reason.startswith("interrupted by"):
             event(
                 self.log,
@@ -240,12 +255,6 @@ class Proposals(DriftRepair):
                 ops=len(result.plan.ops),
                 **fields,
             )
-        self.proposal_note = ""
-        if result.actual is not None and result.plan is not None:
-            self.refresh_managed(result.actual, result.plan.targets)  # the apply's own read
-        else:
-            self.refresh_managed()
-        return result
 
     def arm_confirm(self, deadline: float) -> None:
         self.timers["confirm"] = self.now() + max(0.0, deadline - self.host.wall())
