@@ -1,6 +1,7 @@
 """The writes a VLAN-heavy plan makes by the thousand, encoded by bondd's codec.
 
-Creating a VLAN, setting a link up or down, adding or removing an address:
+Creating a VLAN, setting a link up or down, enslaving a port, adding or
+removing an address:
 a trunk with 1,000 VLANs is 3,000 of these. Through pyroute2 they took four
 times as long as the same requests encoded here (lab, 300 VLANs: 2.6 s
 against 0.64 s; `ip -batch` 1.5 s), its request layer's Python being most
@@ -25,6 +26,7 @@ RTM_DELADDR = 21
 IFF_UP = 0x1
 IFLA_IFNAME = 3
 IFLA_LINK = 5
+IFLA_MASTER = 10
 IFLA_LINKINFO = 18
 IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
@@ -44,6 +46,13 @@ class LinkWriter:
 
     def set_up(self, index: int, up: bool) -> None:
         body = codec.IFINFOMSG.pack(0, 0, index, IFF_UP if up else 0, IFF_UP)
+        self.sock.request(codec.RTM_NEWLINK, body)
+
+    def set_master(self, index: int, master: int) -> None:
+        """Enslave to `master` (an ifindex), or release with 0."""
+        body = codec.IFINFOMSG.pack(0, 0, index, 0, 0) + codec.attr(
+            IFLA_MASTER, struct.pack("=I", master)
+        )
         self.sock.request(codec.RTM_NEWLINK, body)
 
     def delete_link(self, index: int) -> None:

@@ -104,11 +104,15 @@ class KernelWriter:
             case o.AddPort():
                 # The kernel refuses (EPERM) to enslave a port that is up; it
                 # brings the port up again itself once it is in the bond.
-                port = self._index(op.port)
-                self._link("set", port, state="down")
-                self._link("set", port, master=self._index(op.bond))
+                port, bond = self._index(op.port), self._index(op.bond)
+                self._count()
+                self.links.set_up(port, False)
+                self._count()
+                self.links.set_master(port, bond)
             case o.RemovePort():
-                self._link("set", self._index(op.port), master=0)
+                port = self._index(op.port)
+                self._count()
+                self.links.set_master(port, 0)
             case o.SetPortOption():
                 self._set_port_option(op)
             case o.SetMtu():
