@@ -8,11 +8,13 @@ gets an answer, an error one when it fails; the loop goes on.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from bondd.daemon import control
 from bondd.daemon.proposals import Proposals
 from bondd.engine.proposal import build as build_proposal
+from bondd.engine.proposal import committed_again
 from bondd.engine.transaction import confirm, rollback_pending
 from bondd.errors import BonddError, ConfigError
 from bondd.log import event
@@ -131,7 +133,13 @@ class Answers(Proposals):
     def handle_apply(self, req: dict[str, Any]) -> dict[str, Any]:
         # `req` was checked by control.requests: names the loader reads, sizes, the span.
         files = [(name, content.encode("utf-8", "replace")) for name, content in req["files"]]
-        proposal = build_proposal(self.dirs, explicit=self.explicit, files=files)
+        staged = {self.dirs[0] / Path(name).name: data for name, data in files}
+        committed = self.host.store.committed()
+        if committed is not None and self.unchanged_since_commit(staged):
+            # The committed bytes again (a no-op apply): its state, not a second parse.
+            proposal = committed_again(self.dirs, files, committed)
+        else:
+            proposal = build_proposal(self.dirs, explicit=self.explicit, files=files)
         result = self.transaction(proposal, req["confirm_timeout"], req["probes"])
         return {"ok": True, **result_json(result), "proposal": proposal.hash}
 

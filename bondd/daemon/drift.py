@@ -156,11 +156,14 @@ class DriftRepair(DaemonState):
             except BonddError:
                 return
         ownership = self.host.store.ownership()
-        bonds = set(ownership.owned | ownership.adopted)
-        if targets is not None:
-            bonds |= {t.name for t in targets.bonds}
         committed = self.host.store.committed()
         configured = {spec.name: names_of(spec) for spec in committed[1].bonds} if committed else {}
+        # The record owns VLANs too: only names that are bonds (in the kernel
+        # or the config) are bonds here, or 1,000 VLANs count as 1,000 bonds.
+        claimed = ownership.owned | ownership.adopted
+        bonds = {b for b in claimed if b in configured or actual.bond(b) is not None}
+        if targets is not None:
+            bonds |= {t.name for t in targets.bonds}
         absent = (
             {t.name: t.absent for t in targets.bonds if t.absent}
             if targets is not None

@@ -8,12 +8,18 @@ stopping mid-window are decided here. Every outcome is one journal entry.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import signal
+import stat
 import time
+from pathlib import Path
 from typing import Any
 
 from bondd import config
+from bondd.config import limits
+from bondd.config.loader import discover
 from bondd.daemon.drift import DriftRepair
 from bondd.deadman import guard_outlives_us
 from bondd.engine.transaction import (
@@ -29,6 +35,25 @@ from bondd.interrupt import rollback_on
 from bondd.log import event
 
 RETRY_TEMPORARY = 5.0  # a busy lock or a passing kernel refusal
+
+
+def _regular_bytes(path: Path, budget: int) -> bytes | None:
+    """A regular file's bytes, never blocking (a FIFO named *.yaml is opened non-blocking
+    and refused), None past `budget` or for anything else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(budget + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= budget else None
 
 
 class Proposals(DriftRepair):
@@ -68,6 +93,9 @@ class Proposals(DriftRepair):
 
     def consider_proposal(self, force: bool = False) -> None:
         """Read the config directories; apply a new, valid proposal if asked to."""
+        if not force and self.unchanged_since_commit():
+            self.proposal_note = ""
+            return
         try:
             result = config.check(self.dirs, explicit=self.explicit)
         except BonddError as exc:
@@ -111,6 +139,11 @@ class Proposals(DriftRepair):
                 self.reported.add(digest)
                 event(self.log, "proposal_pending", self.proposal_note, proposal=digest)
             return
+        self.apply_proposal(Proposal(result.state, digest), force)
+
+    def apply_proposal(self, proposal: Proposal, force: bool) -> None:
+        """A valid new proposal from the directories: apply it, or say why not yet."""
+        digest = proposal.hash
         if self.host.store.pending() is not None:
             self.timers["config"] = self.now() + 1.0  # after the confirm window
             return
@@ -118,7 +151,7 @@ class Proposals(DriftRepair):
             self.proposal_note = f"proposal {digest} cannot be applied: {self.failed[digest]}"
             return
         try:
-            self.transaction(Proposal(result.state, digest))
+            self.transaction(proposal)
         except BonddError as exc:
             if exc.permanent:  # until the files change: no retry
                 self.failed[digest] = exc.message
@@ -126,6 +159,32 @@ class Proposals(DriftRepair):
             else:  # a lock, EBUSY, a race with a link coming or going: try again
                 self.proposal_note = f"proposal {digest} not applied yet: {exc.message}"
                 self.timers["config"] = self.now() + RETRY_TEMPORARY
+
+    def unchanged_since_commit(self, staged: dict[Path, bytes] | None = None) -> bool:
+        """The files (with `staged` in place) hold exactly the committed bytes.
+
+        The same name-and-bytes hash a check computes, without the parse: a
+        no-op apply, and the watcher waking for the files an apply installed,
+        would otherwise parse 1,000 VLANs again only to find them committed.
+        """
+        committed = self.host.store.committed()
+        if committed is None:
+            return False
+        staged = staged or {}
+        try:
+            files = discover(self.dirs, explicit=self.explicit, staged=staged)
+        except BonddError:
+            return False
+        digest = hashlib.sha256()
+        budget = limits.MAX_TOTAL_BYTES
+        for path in files:
+            data = staged.get(path)
+            data = data if data is not None else _regular_bytes(path, budget)
+            if data is None or len(data) > budget:
+                return False  # not a plain readable file: the full check says why
+            budget -= len(data)
+            digest.update(path.name.encode() + b"\0" + data + b"\0")
+        return digest.hexdigest()[:16] == committed[0]
 
     def transaction(
         self, proposal: Proposal, confirm_timeout: float = 0.0, probes: bool = True
@@ -146,6 +205,16 @@ class Proposals(DriftRepair):
                     proposal=proposal.hash,
                 )
             raise
+        self.log_result(proposal, result)
+        self.proposal_note = ""
+        if result.actual is not None and result.plan is not None:
+            self.refresh_managed(result.actual, result.plan.targets)  # the apply's own read
+        else:
+            self.refresh_managed()
+        return result
+
+    def log_result(self, proposal: Proposal, result: Result) -> None:
+        """One journal entry for how the transaction ended."""
         if result.reason.startswith("interrupted by"):
             event(
                 self.log,
@@ -186,9 +255,6 @@ class Proposals(DriftRepair):
                 ops=len(result.plan.ops),
                 **fields,
             )
-        self.proposal_note = ""
-        self.refresh_managed()
-        return result
 
     def arm_confirm(self, deadline: float) -> None:
         self.timers["confirm"] = self.now() + max(0.0, deadline - self.host.wall())

@@ -15,6 +15,7 @@ from bondd import config
 from bondd.config import staging
 from bondd.engine.pending import StagedFile
 from bondd.engine.transaction import Proposal
+from bondd.model import DesiredState
 
 
 def build(
@@ -29,6 +30,16 @@ def build(
     ConfigError (every diagnostic) when the result is invalid; StagingError for a
     name the loader would not read or a replaced file that could not be restored.
     """
+    staged, records = stage(dirs, files)
+    # The proposal's identity is the hash of exactly the bytes checked.
+    result = config.load_checked(dirs, explicit=explicit, staged=staged, strict=strict)
+    return Proposal(result.state, result.digest, records)
+
+
+def stage(
+    dirs: Sequence[Path], files: Sequence[tuple[str, bytes]]
+) -> tuple[dict[Path, bytes], tuple[StagedFile, ...]]:
+    """Where each file goes, and the record that restores what it replaces."""
     staged: dict[Path, bytes] = {}
     records: list[StagedFile] = []
     for name, data in files:
@@ -37,6 +48,13 @@ def build(
         staged[target] = data
         old = staging.installed_text(target)
         records.append(StagedFile(str(target), data.decode("utf-8", "replace"), old))
-    # The proposal's identity is the hash of exactly the bytes checked.
-    result = config.load_checked(dirs, explicit=explicit, staged=staged, strict=strict)
-    return Proposal(result.state, result.digest, tuple(records))
+    return staged, tuple(records)
+
+
+def committed_again(
+    dirs: Sequence[Path], files: Sequence[tuple[str, bytes]], committed: tuple[str, DesiredState]
+) -> Proposal:
+    """The proposal of files whose bytes hash to the committed proposal's: its state,
+    without parsing them again (the caller compared the hash)."""
+    _, records = stage(dirs, files)
+    return Proposal(committed[1], committed[0], records)

@@ -120,6 +120,9 @@ class Result:
     gates: tuple[GateResult, ...] = ()
     deadline: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # The last read of the kernel (the plan's, or its verify's) when it still
+    # stands: the daemon's bookkeeping uses it instead of reading again.
+    actual: ActualState | None = None
 
 
 UNKNOWN_BOOT = "unknown"
@@ -167,10 +170,12 @@ def begin(
             return Result(Status.PLAN_CHANGED, the_plan)
         if the_plan.empty and not proposal.adopting:
             _install(proposal.staged)
-            host.store.save_committed(proposal.hash, proposal.desired)
+            committed = host.store.committed()
+            if committed is None or committed[0] != proposal.hash:  # a no-op writes no state
+                host.store.save_committed(proposal.hash, proposal.desired)
             if the_plan.ownership != before:
                 host.store.save_ownership(the_plan.ownership)
-            return Result(Status.CONVERGED, the_plan)
+            return Result(Status.CONVERGED, the_plan, actual=actual)
         return _run(
             host, proposal, the_plan, actual, confirm_timeout=confirm_timeout, probes=probes
         )
@@ -229,7 +234,7 @@ def _run(
     try:
         _install(proposal.staged)
         started = host.clock.monotonic()
-        run_plan(the_plan, host.writer, host.reader, host.store, host.clock)
+        verified = run_plan(the_plan, host.writer, host.reader, host.store, host.clock).actual
         timings["apply"] = host.clock.monotonic() - started
         started = host.clock.monotonic()
         results = run_probes(gates, host.prober, host.clock) if probes else []
@@ -254,9 +259,13 @@ def _run(
     if confirm_timeout > 0:
         deadline = host.wall() + confirm_timeout
         host.store.save_pending(pending.with_(phase=Phase.WAITING, deadline=deadline))
-        return Result(Status.WAITING, the_plan, pending.txn, "", report, deadline, timings)
+        return Result(
+            Status.WAITING, the_plan, pending.txn, "", report, deadline, timings, verified
+        )
     commit(host, pending)
-    return Result(Status.COMMITTED, the_plan, pending.txn, "", report, timings=timings)
+    return Result(
+        Status.COMMITTED, the_plan, pending.txn, "", report, timings=timings, actual=verified
+    )
 
 
 def _gateways(the_plan: Plan, adopting: tuple[str, ...] = ()) -> list[str]:

@@ -97,13 +97,15 @@ def encode_message(msg_type: int, flags: int, seq: int, body: bytes) -> bytes:
 
 def attr_list(payload: bytes) -> list[tuple[int, bytes]]:
     """Attributes in wire order, flags masked off (arrays keep order and repeats)."""
+    # The reader's hot loop (1,000 VLANs: ~50,000 attributes a read): locals only.
     found: list[tuple[int, bytes]] = []
-    offset = 0
-    while offset + NLATTR.size <= len(payload):
-        length, kind = NLATTR.unpack_from(payload, offset)
-        if length < NLATTR.size or offset + length > len(payload):
+    unpack = NLATTR.unpack_from
+    size, end, offset = NLATTR.size, len(payload), 0
+    while offset + size <= end:
+        length, kind = unpack(payload, offset)
+        if length < size or offset + length > end:
             break
-        found.append((kind & NLA_TYPE_MASK, payload[offset + NLATTR.size : offset + length]))
+        found.append((kind & NLA_TYPE_MASK, payload[offset + size : offset + length]))
         offset += (length + 3) & ~3
     return found
 
@@ -274,9 +276,11 @@ class RouteSocket:
             return msg
         return None  # pragma: no cover - the kernel always answers
 
-    def request(self, msg_type: int, body: bytes) -> None:
-        """A change (RTM_NEWLINK ...), acknowledged; OSError with the kernel's errno."""
-        seq = self.send(msg_type, NLM_F_ACK, body)
+    def request(self, msg_type: int, body: bytes, flags: int = 0) -> None:
+        """A change (RTM_NEWLINK ...), acknowledged; OSError with the kernel's errno.
+
+        `flags`: NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE as the request needs."""
+        seq = self.send(msg_type, NLM_F_ACK | flags, body)
         for msg in self._replies(seq):
             if msg.type == NLMSG_ERROR:
                 code = error_code(msg)

@@ -81,6 +81,8 @@ ROUTE_TYPES = {
 }
 # bondd's own routes and an admin's `ip route add`: what a config can own.
 MANAGED_PROTOCOLS = frozenset({RTPROT_BOOT, RTPROT_STATIC})
+_RTM_PROTOCOL = 5  # offset of rtm_protocol in struct rtmsg
+_IFA_FLAGS_BYTE = 2  # offset of ifa_flags in struct ifaddrmsg
 _BOND_ROWS = {o.ifla_id: o for o in BOND_OPTIONS if o.kernel_name not in RUNTIME_OPTIONS}
 
 PortOrder = Callable[[str], list[str] | None]  # bond name -> port names, enslave order
@@ -149,6 +151,10 @@ def addresses(msgs: Iterable[codec.Message]) -> dict[int, tuple[str, ...]]:
     they belong to other agents and are never drift."""
     found: dict[int, list[str]] = defaultdict(list)
     for msg in msgs:
+        # ifa_flags (byte 2) carries the low 8 flag bits, IFA_F_PERMANENT among
+        # them: dynamic addresses are dropped before their attributes are parsed.
+        if len(msg.body) > _IFA_FLAGS_BYTE and not msg.body[_IFA_FLAGS_BYTE] & IFA_F_PERMANENT:
+            continue
         parsed = codec.ifaddr(msg.body) if msg.type == codec.RTM_NEWADDR else None
         if parsed is None:
             continue
@@ -171,6 +177,11 @@ def routes(msgs: Iterable[codec.Message]) -> dict[int, tuple[RouteSpec, ...]]:
     """Static routes per output ifindex, canonical like a normalised desired route."""
     found: dict[int, list[RouteSpec]] = defaultdict(list)
     for msg in msgs:
+        # The protocol is in the fixed header (rtm_protocol, byte 5): the
+        # kernel's own routes (local, broadcast, connected, RA), most of a
+        # dump on a VLAN-heavy host, are dropped before their attributes are parsed.
+        if len(msg.body) > _RTM_PROTOCOL and msg.body[_RTM_PROTOCOL] not in MANAGED_PROTOCOLS:
+            continue
         parsed = codec.rtmsg(msg.body) if msg.type == codec.RTM_NEWROUTE else None
         if parsed is None:
             continue

@@ -1,6 +1,8 @@
 """Execute plan operations against the kernel, one function per kind of op.
 
-Bond options go over netlink: through pyroute2 when it can encode them
+Links up and down, VLANs and addresses, which a VLAN-heavy plan makes by
+the thousand, go through bondd's codec (bondd.kernel.linkwrite). Bond
+options go over netlink: through pyroute2 when it can encode them
 (numbers and enums), through bondd.kernel.rawlink for the attributes its
 map lacks; address lists and MACs go through sysfs, which takes them as
 text. Every kernel error comes back as `KernelOpError` naming the op, with
@@ -18,6 +20,7 @@ from typing import Any
 from bondd.errors import KernelOpError
 from bondd.kernel import sysfs
 from bondd.kernel.decode import ROUTE_SCOPES, ROUTE_TYPES
+from bondd.kernel.linkwrite import LinkWriter
 from bondd.kernel.netlink import IPRoute, NetlinkError
 from bondd.kernel.rawlink import BOND_WIRE, PORT_WIRE, RawLinkSocket, encode
 from bondd.model import BondOptions, OptionValue, RouteSpec
@@ -37,11 +40,13 @@ class KernelWriter:
     def __init__(self, ipr: IPRoute) -> None:
         self.ipr = ipr
         self.raw = RawLinkSocket()
+        self.links = LinkWriter()
         self.writes = 0
         self.indexes: dict[str, int] = {}
 
     def close(self) -> None:
         self.raw.close()
+        self.links.close()
 
     def apply(self, op: o.Op) -> None:
         # Links are deleted and re-created under the same name (rollback, drift
@@ -84,17 +89,23 @@ class KernelWriter:
             case o.DeleteBond():
                 self._link("del", self._index(op.bond))
             case o.SetLinkUp():
-                self._link("set", self._index(op.ifname), state="up" if op.up else "down")
+                index = self._index(op.ifname)
+                self._count()
+                self.links.set_up(index, op.up)
             case o.SetOptions():
                 self._set_options(op.bond, op.options)
             case o.AddPort():
                 # The kernel refuses (EPERM) to enslave a port that is up; it
                 # brings the port up again itself once it is in the bond.
-                port = self._index(op.port)
-                self._link("set", port, state="down")
-                self._link("set", port, master=self._index(op.bond))
+                port, bond = self._index(op.port), self._index(op.bond)
+                self._count()
+                self.links.set_up(port, False)
+                self._count()
+                self.links.set_master(port, bond)
             case o.RemovePort():
-                self._link("set", self._index(op.port), master=0)
+                port = self._index(op.port)
+                self._count()
+                self.links.set_master(port, 0)
             case o.SetPortOption():
                 self._set_port_option(op)
             case o.SetMtu():
@@ -106,16 +117,13 @@ class KernelWriter:
             case o.AddRoute() | o.DelRoute():
                 self._route(op)
             case o.CreateVlan():
+                parent = self._index(op.bond)
                 self._count()
-                self.ipr.link(
-                    "add",
-                    ifname=op.ifname,
-                    kind="vlan",
-                    link=self._index(op.bond),
-                    vlan_id=op.vlan_id,
-                )
+                self.links.create_vlan(op.ifname, parent, op.vlan_id)
             case o.DeleteVlan():
-                self._link("del", self._index(op.ifname))
+                index = self._index(op.ifname)
+                self._count()
+                self.links.delete_link(index)
             case _:
                 raise TypeError(f"no writer for {type(op).__name__}")
 
@@ -131,6 +139,15 @@ class KernelWriter:
         lookup by name is a netlink round trip (a whole dump on some pyroute2 versions)."""
         index = self.indexes.get(ifname)
         if index is None:
+            # sysfs first: a file read, where a lookup is a netlink round trip
+            # per VLAN a trunk creates (1,000 VLANs: 2,000 of them).
+            try:
+                index = self.indexes[ifname] = int(
+                    (sysfs.SYSFS_NET / ifname / "ifindex").read_text()
+                )
+                return index
+            except (OSError, ValueError):
+                pass
             found = self.ipr.link_lookup(ifname=ifname)
             if not found:
                 raise OSError(errno.ENODEV, f"no link named {ifname}")
@@ -191,15 +208,11 @@ class KernelWriter:
     # -- layer 3 -----------------------------------------------------------
 
     def _address(self, op: o.AddAddress | o.DelAddress) -> None:
-        iface = ipaddress.ip_interface(op.address)
+        index = self._index(op.ifname)
         self._count()
-        # "replace": re-adding an address the kernel kept (keep_addr_on_down) is no error.
-        self.ipr.addr(
-            "replace" if isinstance(op, o.AddAddress) else "del",
-            index=self._index(op.ifname),
-            address=str(iface.ip),
-            prefixlen=iface.network.prefixlen,
-        )
+        # An add is a replace: re-adding an address the kernel kept
+        # (keep_addr_on_down) is no error.
+        self.links.address(index, op.address, add=isinstance(op, o.AddAddress))
 
     def _route(self, op: o.AddRoute | o.DelRoute) -> None:
         self._count()

@@ -13,6 +13,7 @@ survives; a port released from an owned bond gets them back.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -284,10 +285,7 @@ class _Builder:
         have = set(bond.addresses) if bond is not None else set()
         if self._takes_down(t.name):
             have = _kept_when_down(have)
-        for address in sorted(t.addresses - have):
-            self.ops.append(o.AddAddress(t.name, t.name, address))
-        for address in sorted(have - t.addresses):
-            self.ops.append(o.DelAddress(t.name, t.name, address))
+        self.ops += address_ops(t.name, t.name, set(t.addresses), have)
         # Addresses left on a newly enslaved port would be dead: drop them
         # once the bond carries its own (restored when the port is released).
         for port in t.ports:
@@ -340,10 +338,7 @@ class _Builder:
                 # The VLANs follow their bond down and up again (non-loose binding):
                 # their routes and IPv6 addresses are flushed on the way.
                 addresses, routes = _kept_when_down(addresses), set()
-            for address in sorted(set(vlan.addresses) - addresses):
-                self.ops.append(o.AddAddress(t.name, vlan.name, address))
-            for address in sorted(addresses - set(vlan.addresses)):
-                self.ops.append(o.DelAddress(t.name, vlan.name, address))
+            self.ops += address_ops(t.name, vlan.name, set(vlan.addresses), addresses)
             for route in _sorted_routes(routes - set(vlan.routes)):
                 self.ops.append(o.DelRoute(t.name, vlan.name, route))
             for route in _sorted_routes(set(vlan.routes) - routes):
@@ -367,6 +362,37 @@ class _Builder:
         ports = {t_port for t in self.targets.bonds for t_port in t.ports}
         before = {name: p for name, p in self.ports_before.items() if name in ports}
         return Ownership(owned=frozenset(owned), adopted=frozenset(adopted), ports_before=before)
+
+
+def address_ops(bond: str, ifname: str, wanted: set[str], have: set[str]) -> list[o.Op]:
+    """Adds before deletes, so an interface keeps an address throughout; except in an
+    IPv4 subnet that keeps or gains one: there the deletes come first.
+
+    Deleting an IPv4 subnet's primary address takes its secondaries with it
+    (unless the host sets promote_secondaries), so an address added first in
+    the same subnet would go too: 10.0.0.2/24 -> 10.0.0.3/24 would end with
+    none. The subnet's wanted addresses are then added after the deletes
+    (an add is a replace: one still there is left as it is).
+    """
+    gone = have - wanted
+    crowded = {
+        _subnet(a) for a in gone if _subnet(a) is not None and _subnet(a) in _subnets(wanted)
+    }
+    first = sorted(a for a in gone if _subnet(a) in crowded)
+    ops: list[o.Op] = [o.DelAddress(bond, ifname, a) for a in first]
+    readd = {a for a in wanted if _subnet(a) in crowded}
+    ops += [o.AddAddress(bond, ifname, a) for a in sorted((wanted - have) | readd)]
+    ops += [o.DelAddress(bond, ifname, a) for a in sorted(gone - set(first))]
+    return ops
+
+
+def _subnet(address: str) -> ipaddress.IPv4Network | None:
+    iface = ipaddress.ip_interface(address)
+    return iface.network if isinstance(iface, ipaddress.IPv4Interface) else None
+
+
+def _subnets(addresses: Iterable[str]) -> set[ipaddress.IPv4Network]:
+    return {n for a in addresses if (n := _subnet(a)) is not None}
 
 
 def _sorted_routes(routes: Iterable[RouteSpec]) -> list[RouteSpec]:

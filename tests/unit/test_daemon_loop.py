@@ -29,6 +29,7 @@ from bondd.kernel.reader import Scoped
 from bondd.model import ActualState, BondOptions, BondState, PortState, VlanSpec
 from bondd.plan import ops as o
 from bondd.plan.ownership import Ownership
+from bondd.plan.planner import address_ops
 from tests.unit.fakekernel import FakeKernel
 from tests.unit.test_engine_fakes import FakeClock, host
 
@@ -389,3 +390,56 @@ VLANS = """network:
     bond0.10: {id: 10, link: bond0, addresses: [10.0.10.2/24]}
     bond0.11: {id: 11, link: bond0}
 """
+
+
+def test_files_holding_the_committed_bytes_are_not_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon, _, _ = make(tmp_path)
+
+    def parse(*_: object, **__: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(config, "check", parse)
+    daemon.consider_proposal()  # the watcher's wake-up after an apply installed them
+    assert daemon.proposal_note == ""
+    fifo = daemon.dirs[0] / "20-fifo.yaml"
+    os.mkfifo(fifo)  # never opened blocking: the full check (here: the fake) decides
+    with pytest.raises(AssertionError, match="parsed again"):
+        daemon.consider_proposal()
+
+
+def test_an_ipv4_address_moved_within_its_subnet_is_deleted_first() -> None:
+    # Deleting a subnet's primary takes its secondaries: add-then-delete would end empty.
+    ops = address_ops("bond0", "bond0.600", {"10.0.0.3/24", "10.9.0.2/24"}, {"10.0.0.2/24"})
+    assert [(type(op).__name__, getattr(op, "address", "")) for op in ops] == [
+        ("DelAddress", "10.0.0.2/24"),
+        ("AddAddress", "10.0.0.3/24"),
+        ("AddAddress", "10.9.0.2/24"),
+    ]
+    kept = address_ops("b", "b", {"10.0.0.2/24", "10.0.0.4/24"}, {"10.0.0.2/24", "10.0.0.3/24"})
+    assert [type(op).__name__ for op in kept] == ["DelAddress", "AddAddress", "AddAddress"]
+    other = address_ops(
+        "b", "b", {"10.1.0.2/24", "2001:db8::3/64"}, {"10.0.0.2/24", "2001:db8::2/64"}
+    )
+    assert [type(op).__name__ for op in other] == [
+        "AddAddress",
+        "AddAddress",
+        "DelAddress",
+        "DelAddress",
+    ]
+
+
+def test_a_no_op_apply_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    daemon, kernel, _ = make(tmp_path)
+
+    def parse(*_: object, **__: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(config, "load_checked", parse)
+    writes = kernel.writes
+    request = {"files": [("10-bonds.yaml", TWO)], "confirm_timeout": 0.0, "probes": False}
+    answer = daemon.handle("apply", request)
+    assert answer["ok"] and answer["result"] == "converged" and kernel.writes == writes
+    with pytest.raises(AssertionError, match="parsed again"):  # other bytes: parsed
+        daemon.handle("apply", {**request, "files": [("10-bonds.yaml", TWO + "\n")]})
