@@ -11,7 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bondd.daemon import control
+from bondd import config
+from bondd.daemon import control, queries
 from bondd.daemon.proposals import Proposals
 from bondd.engine.proposal import build as build_proposal
 from bondd.engine.proposal import committed_again
@@ -49,6 +50,7 @@ class Answers(Proposals):
     def handle(self, cmd: str, req: dict[str, Any]) -> dict[str, Any]:
         handlers = {
             "status": self.handle_status,
+            "plan": self.handle_plan,
             "apply": self.handle_apply,
             "txn": self.handle_txn,
             "confirm": self.handle_confirm,
@@ -62,13 +64,21 @@ class Answers(Proposals):
         return handler(req)
 
     def handle_status(self, req: dict[str, Any]) -> dict[str, Any]:
-        del req
+        if "report" in req:  # `bondctl status`: the report rendered here
+            sources = queries.Sources(
+                self.host.reader.read,
+                self.host.store,
+                self.dirs,
+                lambda: config.load_desired(self.dirs, explicit=self.explicit),
+            )
+            return queries.status_report(req, self.last_read, sources, self.now())
         pending = self.host.store.pending()
         return {
             "ok": True,
             "stats": dict(self.stats),
             "status": self.status_line(),
             "config_dirs": [str(d) for d in self.dirs],
+            "explicit": self.explicit,
             "state_dir": str(self.host.store.dir),
             "degraded": self.degraded,
             "proposal": self.proposal_note,
@@ -82,6 +92,9 @@ class Answers(Proposals):
                 "deadline": pending.deadline,
             },
         }
+
+    def handle_plan(self, req: dict[str, Any]) -> dict[str, Any]:
+        return queries.plan(self.host, self.dirs, self.explicit, req)
 
     def handle_txn(self, req: dict[str, Any]) -> dict[str, Any]:
         return self.txn_state(str(req.get("txn", "")), str(req.get("proposal", "")))

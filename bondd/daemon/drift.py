@@ -155,6 +155,7 @@ class DriftRepair(DaemonState):
                 actual = self.host.reader.read()
             except BonddError:
                 return
+        self.last_read.keep(actual, self.now())  # always a whole-host read, never a scoped one
         ownership = self.host.store.ownership()
         committed = self.host.store.committed()
         configured = {spec.name: names_of(spec) for spec in committed[1].bonds} if committed else {}
@@ -199,6 +200,7 @@ class DriftRepair(DaemonState):
         self.metrics.changed()
 
     def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
+        self.last_read.forget()  # the kernel moved: a status reads it again
         dirty, failovers = self.managed.dirtied(events, lost)
         for bond in failovers:
             self.log_failover(bond)

@@ -155,11 +155,11 @@ def plan(host: Host, dirs: list[Path], explicit: bool, fields: dict[str, Any]) -
         return {"ok": True, "text": None, "why": "other directories than the daemon's"}
     staged = [(name, content.encode("utf-8", "replace")) for name, content in fields["files"]]
     proposal = build_proposal(dirs, explicit=explicit, files=staged)
-    the_plan, _ = make_plan(proposal.desired, host.reader, host.store)
+    planned, _ = make_plan(proposal.desired, host.reader, host.store)
     return {
         "ok": True,
-        "empty": the_plan.empty,
-        "ops": len(the_plan.ops),
-        "text": plan_text(the_plan),
-        "plan": plan_json(the_plan),
+        "empty": planned.empty,
+        "ops": len(planned.ops),
+        "text": plan_text(planned),
+        "plan": plan_json(planned),
     }

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bondd.daemon import control
+from bondd.daemon import control, queries
 from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
 from bondd.daemon.watchset import Dirty, WatchSet
@@ -27,7 +27,7 @@ from bondd.metrics.collect import Collector
 
 
 class DaemonState:
-    def __init__(
+    def __init__(  # noqa: PLR0913 (each is its own setting of bondd's command line)
         self,
         host: Host,
         dirs: list[Path],
@@ -66,6 +66,7 @@ class DaemonState:
             BondViewReader(), Collector(dirs, explicit, host.store.dir, metrics_textfile), logger
         )
         self.server: control.ControlServer | None = None
+        self.last_read = queries.LastRead()  # what `bondctl status` is answered from
 
     def now(self) -> float:
         return self.clock.monotonic()
