@@ -18,7 +18,7 @@ from tests.lab.netlab import Lab
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "fleet: the Ansible fleet in the lab (tests/kernel/fleet_scenarios.py, not yet in CI)",
+        "fleet: the Ansible fleet in the lab (tests/kernel/test_fleet.py, its own CI stage)",
     )
 
 

@@ -53,6 +53,13 @@ for top in etc var/lib; do
     if [ -e "$entry" ] || [ -L "$entry" ]; then ln -s "$entry" "/$top/"; fi
   done
 done
+# A home of its own for root: the machine's /root may hold shell start-up files
+# (a version manager's hooks) that every SSH session of this host would run.
+mount -t tmpfs -o mode=700 tmpfs /root
+# No name service: nothing on a host needs one, and the machine's resolver is
+# not reachable from the lab's network (each lookup would wait for a timeout).
+rm -f /etc/resolv.conf
+printf 'options timeout:1 attempts:1\n' > /etc/resolv.conf
 mkdir -p /etc/bondd.d /var/lib/bondd /run/bondd /run/sshd
 mount --bind "$d/bondd.d" /etc/bondd.d
 mount --bind "$d/state" /var/lib/bondd
@@ -178,6 +185,10 @@ class Fleet:
             self._cable(name, port, f"h{index}{port}")
         # sshd listens on the bond's address; it may come and go with the bond.
         run_in(name, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1")
+        # As systemd's sysctl.d/50-default.conf does on a Debian 12 host: deleting
+        # a subnet's first address keeps the others (moving an address within the
+        # subnet adds the new one, then deletes the old).
+        run_in(name, "sysctl", "-qw", "net.ipv4.conf.all.promote_secondaries=1")
         (host.dir / "bondd.d" / "10-bond0.yaml").write_text(bond_yaml(host.address))
         keygen("-f", str(host.dir / "host_key"), "-C", name)
         (host.dir / "sshd_config").write_text(
@@ -294,7 +305,13 @@ class Fleet:
             result = json.loads(record.read_text())
         except (OSError, ValueError) as exc:
             raise AssertionError(f"no record of the run:\n{proc.stdout}\n{proc.stderr}") from exc
-        return PlayRun(proc.returncode, result, elapsed, proc.stdout + proc.stderr)
+        run = PlayRun(proc.returncode, result, elapsed, proc.stdout + proc.stderr)
+        keep = os.environ.get("BONDD_FLEET_LOG")
+        if keep:  # where the time went, kept outside the lab's private /tmp
+            with open(keep, "a") as log:
+                log.write(f"=== {book.name} {' '.join(args)} rc={run.rc}\n{run.profile()}\n")
+                log.write(run.stderr[-20000:] + "\n")
+        return run
 
     def destroy(self) -> None:
         for host in self.hosts:
@@ -336,6 +353,16 @@ class PlayRun:
 
     def explain(self) -> str:
         return json.dumps(self.result, indent=1)[-8000:] + "\n" + self.stderr[-3000:]
+
+    def profile(self) -> str:
+        """Where the run's time went: each task's start and its slowest host."""
+        lines = [f"playbook {self.seconds:.1f}s (ansible's own count {self.result['seconds']}s)"]
+        for task in self.result["tasks"]:
+            seconds = task.get("seconds") or {}
+            slowest = max(seconds.values(), default=0.0)
+            hosts = " ".join(f"{h}={s:.1f}" for h, s in sorted(seconds.items()))
+            lines.append(f"  {task['at']:7.1f}s +{slowest:5.1f}s {task['name']}: {hosts}")
+        return "\n".join(lines)
 
 
 def keygen(*args: str) -> None:

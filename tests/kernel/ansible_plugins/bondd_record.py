@@ -1,10 +1,12 @@
-# The fleet test's view of a playbook run: every task's result per host, and the
-# recap's counts, written as one JSON file (ansible-core has no JSON callback of
-# its own; ansible.posix's is not a dependency of the test).
+# The fleet test's view of a playbook run: every task's result per host, how long
+# each host took over it, and the recap's counts, written as one JSON file
+# (ansible-core has no JSON or profiling callback of its own; ansible.posix's are
+# not a dependency of the test).
 from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 from ansible.plugins.callback import CallbackBase  # type: ignore[import-not-found]
@@ -26,14 +28,38 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self.tasks: list[dict[str, Any]] = []
+        self.by_uuid: dict[str, dict[str, Any]] = {}
+        self.started = time.monotonic()
+        self.host_started: dict[tuple[str, str], float] = {}
+
+    def _now(self) -> float:
+        return round(time.monotonic() - self.started, 2)
+
+    def _task(self, task: Any) -> dict[str, Any]:
+        # Keyed by the task itself: under the free strategy results interleave.
+        entry = self.by_uuid.get(task._uuid)
+        if entry is None:
+            entry = {"name": task.name, "at": self._now(), "hosts": {}, "seconds": {}}
+            self.by_uuid[task._uuid] = entry
+            self.tasks.append(entry)
+        return entry
+
+    def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
+        self._task(task)
+
+    def v2_runner_on_start(self, host: Any, task: Any) -> None:
+        self.host_started[(host.get_name(), task._uuid)] = time.monotonic()
 
     def _record(self, result: Any, **flags: bool) -> None:
-        name = result._task.name
-        if not self.tasks or self.tasks[-1]["name"] != name:
-            self.tasks.append({"name": name, "hosts": {}})
+        entry = self._task(result._task)
+        host = result._host.get_name()
         data = dict(result._result)
         data.update(flags)
-        self.tasks[-1]["hosts"][result._host.get_name()] = data
+        data["finished_at"] = self._now()
+        entry["hosts"][host] = data
+        began = self.host_started.pop((host, result._task._uuid), None)
+        if began is not None:
+            entry["seconds"][host] = round(time.monotonic() - began, 2)
 
     def v2_runner_on_ok(self, result: Any) -> None:
         self._record(result)
@@ -50,4 +76,6 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]
     def v2_playbook_on_stats(self, stats: Any) -> None:
         recap = {host: stats.summarize(host) for host in sorted(stats.processed)}
         with open(os.environ["BONDD_RECORD"], "w") as handle:
-            json.dump({"tasks": self.tasks, "stats": recap}, handle, default=str)
+            json.dump(
+                {"tasks": self.tasks, "stats": recap, "seconds": self._now()}, handle, default=str
+            )

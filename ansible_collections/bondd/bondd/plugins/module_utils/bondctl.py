@@ -58,7 +58,9 @@ def status(module):
     """`bondctl status --json` as a dict; fails the module when bondctl cannot say."""
     rc, data, out, err = run(module, "status")
     if rc != EX_OK or not isinstance(data, dict):
-        module.fail_json(msg="bondctl status failed: %s" % error_text(out, err), rc=rc)
+        module.fail_json(
+            msg="bondctl status failed: %s" % error_text(out, err), rc=rc, stdout=out, stderr=err
+        )
     return data
 
 

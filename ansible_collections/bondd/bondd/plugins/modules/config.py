@@ -283,7 +283,12 @@ def main():
         if rc == bondctl.EX_DATAERR:
             fail_invalid(module, out, err, file_changed=file_changed, operations=[])
         if rc != bondctl.EX_OK or not isinstance(plan, dict):
-            module.fail_json(msg="bondctl plan failed: %s" % bondctl.error_text(out, err), rc=rc)
+            module.fail_json(
+                msg="bondctl plan failed: %s" % bondctl.error_text(out, err),
+                rc=rc,
+                stdout=out,
+                stderr=err,
+            )
         has_ops = not plan.get("converged", True)
         plan_text = plan_text_of(plan)
         outcome = dict(

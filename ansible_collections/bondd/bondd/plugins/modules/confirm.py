@@ -100,7 +100,9 @@ def main():
         module.exit_json(changed=True, txn=txn, msg="confirmed transaction %s: committed" % txn)
     if rc == bondctl.EX_NOTHING and "no change is waiting" in (err or "") + (out or ""):
         gone(module, wanted)
-    module.fail_json(msg="bondctl confirm failed: %s" % bondctl.error_text(out, err), rc=rc)
+    module.fail_json(
+        msg="bondctl confirm failed: %s" % bondctl.error_text(out, err), rc=rc, stdout=out, stderr=err
+    )
 
 
 def gone(module, wanted):

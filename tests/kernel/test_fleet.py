@@ -19,7 +19,7 @@ import pytest
 from tests.kernel.fleet import PREFIX, Fleet, Host, bond_yaml
 from tests.lab.guard import REFUSAL, in_lab
 
-# Python runs slowly in the lab kernel: one playbook over the fleet takes minutes.
+# One playbook over the fleet takes 20-80 s in the lab kernel; the whole file about 6 min.
 pytestmark = [pytest.mark.fleet, pytest.mark.timeout(900)]
 
 CONFIG_PLAY = """
@@ -45,9 +45,9 @@ ROLLOUT_PLAY = """
       vars:
         bondd_rollout_name: 10-bond0.yaml
         bondd_rollout_content: "{{ bond0_yaml }}"
-        bondd_rollout_confirm_timeout: 240
-        bondd_rollout_reconnect_timeout: 60
-        bondd_rollout_connect_timeout: 10
+        bondd_rollout_confirm_timeout: 90
+        bondd_rollout_reconnect_timeout: 30
+        bondd_rollout_connect_timeout: 5
         bondd_rollout_bondctl: "{{ bondctl }}"
 """
 
@@ -66,7 +66,9 @@ FACTS_PLAY = """
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     if not in_lab():
         pytest.fail(REFUSAL, pytrace=False)
+    started = time.monotonic()
     the_fleet = Fleet.create(tmp_path_factory.mktemp("fleet"))
+    print(f"\nfleet of {len(the_fleet.hosts)} hosts up in {time.monotonic() - started:.1f}s")
     try:
         yield the_fleet
     finally:
@@ -118,38 +120,42 @@ def test_a_run_converges_every_host_and_a_second_changes_nothing(fleet: Fleet) -
 
 def test_a_rollout_that_cuts_a_host_off_rolls_it_back_and_stops(fleet: Fleet) -> None:
     # Every host goes to miimon 200; h2's change also moves its address, so the
-    # controller loses it. Python is slow in the lab kernel (one task takes 30-40 s
-    # there): h1's config, reconnect and confirm must fit the window, so it is 240 s.
+    # controller loses it. h1's change, reconnect and confirm take 15-30 s in the
+    # loaded lab: a window of 90 s leaves room.
     moved = "198.51.100.212"
     before = {h.name: h.miimon() for h in fleet.hosts}
     set_vars(fleet, yaml_for(fleet, {h.name: 200 for h in fleet.hosts}, h2=moved))
     h1, h2, *rest = fleet.hosts
     seen = watch(fleet, h2)
-    run = fleet.playbook(ROLLOUT_PLAY, alive=(5, 6))
-    seen["stop"] = 1.0
+    run = fleet.playbook(ROLLOUT_PLAY, alive=(3, 5))
     why = run.explain()
     assert run.rc != 0, why
     assert h1.miimon() == 200 and not h1.pending(), why
     ran = run.hosts_that_ran("Apply the change with a confirm window")
     assert ran == {"h1", "h2"}, why  # the play stopped before h3 and h4
     reconnect = run.task_results("Reach the host again over the network as it is now")
-    assert reconnect["h2"].get("failed"), why
+    assert reconnect.get("h2", {}).get("failed"), why
     assert "h1" in reconnect and not reconnect["h1"].get("failed"), why
     assert [h.miimon() for h in rest] == [before[h.name] for h in rest]
+    assert [h.addresses() for h in rest] == [[f"{h.address}/{PREFIX}"] for h in rest]
     # h2 undoes the change by itself when its window ends: old address, old miimon.
     deadline = time.monotonic() + 300
-    while not (fleet.can_connect(h2) and h2.addresses() == [f"{h2.address}/{PREFIX}"]):
-        assert time.monotonic() < deadline, h2.log()
+    while "back" not in seen:
+        assert time.monotonic() < deadline, f"{seen}\n{h2.log()}"
         time.sleep(0.25)
-    back = time.monotonic()
+    seen["stop"] = 1.0
+    assert "cut" in seen, seen
+    assert h2.addresses() == [f"{h2.address}/{PREFIX}"], h2.log()
     assert h2.miimon() == before["h2"] and not h2.pending(), h2.log()
     assert moved not in h2.config() and h2.address in h2.config()
-    assert "cut" in seen, seen
+    assert "not confirmed within 90s" in h2.log(), h2.log()
     print(
-        f"\nh2 cut off {seen['cut'] - seen['first']:.1f}s into the play; reachable again with"
-        f" its old state {back - seen['cut']:.1f}s after the cut (window 240s)"
+        f"\nh2's change reached its kernel {seen['cut'] - seen['first']:.1f}s into the play;"
+        f" verified rolled back (old address and miimon in its kernel, sshd answering the"
+        f" controller) {seen['back'] - seen['cut']:.1f}s after it (window 90s)"
     )
     facts = fleet.playbook(FACTS_PLAY, "--limit", "h1,h2")
+    assert facts.rc == 0, facts.explain()
     for name, result in facts.task_results("facts").items():
         bondd = result["ansible_facts"]["bondd"]
         assert bondd["converged"] and bondd["pending"] is None, (name, bondd)
@@ -171,18 +177,24 @@ def test_an_lacp_change_against_a_silent_switch_fails_and_rolls_back(fleet: Flee
 
 
 def watch(fleet: Fleet, host: Host) -> dict[str, float]:
-    """From the controller: when the host's sshd stops answering, and when it answers again."""
+    """When the host's kernel loses its address, and when it is back and the controller reaches it.
+
+    The change is seen in the host's own kernel (`ip -j addr`); the rollback counts
+    once the kernel has the old address and miimon again and the host's sshd
+    answers a new connection from the controller's namespace.
+    """
     seen: dict[str, float] = {"first": time.monotonic()}
+    old = [f"{host.address}/{PREFIX}"]
+    miimon = host.miimon()
 
     def loop() -> None:
-        while "stop" not in seen or "back" not in seen:
-            ok = fleet.can_connect(host, timeout=0.5)
+        while "stop" not in seen:
             now = time.monotonic()
-            if not ok and "cut" not in seen:
-                seen["cut"] = now
-            if ok and "cut" in seen and "back" not in seen:
-                seen["back"] = now
-            if "stop" in seen and time.monotonic() - seen["stop"] > 60:
+            if "cut" not in seen:
+                if host.addresses() != old:
+                    seen["cut"] = now
+            elif host.addresses() == old and host.miimon() == miimon and fleet.can_connect(host):
+                seen["back"] = time.monotonic()
                 return
             time.sleep(0.2)
 
