@@ -185,10 +185,9 @@ class Fleet:
             self._cable(name, port, f"h{index}{port}")
         # sshd listens on the bond's address; it may come and go with the bond.
         run_in(name, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1")
-        # As systemd's sysctl.d/50-default.conf does on a Debian 12 host: deleting
-        # a subnet's first address keeps the others (moving an address within the
-        # subnet adds the new one, then deletes the old).
-        run_in(name, "sysctl", "-qw", "net.ipv4.conf.all.promote_secondaries=1")
+        # promote_secondaries stays at the kernel's default (off): moving an
+        # address within its subnet must work without it (bondd deletes the old
+        # primary before adding the new one).
         (host.dir / "bondd.d" / "10-bond0.yaml").write_text(bond_yaml(host.address))
         keygen("-f", str(host.dir / "host_key"), "-C", name)
         (host.dir / "sshd_config").write_text(
