@@ -53,8 +53,8 @@ def main() -> int:
         profile = cProfile.Profile()
         profile.enable()
         desired = harness.desired()
-        the_plan, _ = make_plan(desired, harness.reader, harness.store)
-        run_plan(the_plan, harness.writer, harness.reader, harness.store, SystemClock())
+        plan, _ = make_plan(desired, harness.reader, harness.store)
+        run_plan(plan, harness.writer, harness.reader, harness.store, SystemClock())
         profile.disable()
         show(f"converge {args.bonds} bonds from empty (in-process)", profile)
 

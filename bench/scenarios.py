@@ -334,9 +334,9 @@ def in_process_converge(bonds: int) -> dict[str, float]:
             harness.write(config(bonds))
             desired = harness.desired()
             started = time.perf_counter()
-            the_plan, _ = make_plan(desired, harness.reader, harness.store)
+            plan, _ = make_plan(desired, harness.reader, harness.store)
             planned = time.perf_counter()
-            run_plan(the_plan, harness.writer, harness.reader, harness.store, SystemClock())
+            run_plan(plan, harness.writer, harness.reader, harness.store, SystemClock())
             done = time.perf_counter()
             writes = harness.writer.writes
             harness.write(EMPTY)

@@ -22,7 +22,8 @@ from bondd.kernel.events import KernelEvent
 from bondd.kernel.sysfs import active_port
 from bondd.log import event
 from bondd.model import ActualState, DesiredState
-from bondd.plan.planner import Plan, plan
+from bondd.plan import planner
+from bondd.plan.planner import Plan
 from bondd.plan.target import Targets
 
 REPAIR_DELAY = 0.02  # collapse an event burst into one pass
@@ -100,30 +101,32 @@ class DriftRepair(DaemonState):
         h = self.host
         try:
             actual = h.reader.read()
-            the_plan = without_bonds(plan(desired, actual, h.store.ownership()), set(self.holds))
-            self.refresh_managed(actual, the_plan.targets)
-            if the_plan.empty:
+            plan = without_bonds(
+                planner.plan(desired, actual, h.store.ownership()), set(self.holds)
+            )
+            self.refresh_managed(actual, plan.targets)
+            if plan.empty:
                 self.recovered()
                 return
-            outcome = run_plan(the_plan, h.writer, h.reader, h.store, h.clock)
+            outcome = run_plan(plan, h.writer, h.reader, h.store, h.clock)
         except BonddError as exc:
             self.failed_repair(exc.message)
             return
-        self.log_repaired(the_plan, started)
+        self.log_repaired(plan, started)
         self.recovered()
-        self.refresh_managed(outcome.actual, the_plan.targets)  # verify's read: no third one
+        self.refresh_managed(outcome.actual, plan.targets)  # verify's read: no third one
 
-    def log_repaired(self, the_plan: Plan, started: float) -> None:
-        diff = "; ".join(d.describe() for d in the_plan.differences)
-        bonds = ",".join(sorted(the_plan.disruption()))
-        self.metrics.repaired(the_plan.disruption())
+    def log_repaired(self, plan: Plan, started: float) -> None:
+        diff = "; ".join(d.describe() for d in plan.differences)
+        bonds = ",".join(sorted(plan.disruption()))
+        self.metrics.repaired(plan.disruption())
         seconds = f"{self.now() - started:.3f}"
         event(
             self.log,
             "drift_repaired",
             f"repaired drift on {bonds} in {seconds}s: {diff}",
             bond=bonds,
-            ops=len(the_plan.ops),
+            ops=len(plan.ops),
             diff=diff,
             seconds=seconds,
         )
@@ -232,17 +235,17 @@ class DriftRepair(DaemonState):
         )
 
 
-def without_bonds(the_plan: Plan, held: set[str]) -> Plan:
+def without_bonds(plan: Plan, held: set[str]) -> Plan:
     """The plan minus everything about held bonds (a failover drill is running on them)."""
     if not held:
-        return the_plan
+        return plan
     targets = Targets(
-        tuple(t for t in the_plan.targets.bonds if t.name not in held), the_plan.targets.warnings
+        tuple(t for t in plan.targets.bonds if t.name not in held), plan.targets.warnings
     )
     return Plan(
-        ops=tuple(op for op in the_plan.ops if op.bond not in held),
-        ownership=the_plan.ownership,
+        ops=tuple(op for op in plan.ops if op.bond not in held),
+        ownership=plan.ownership,
         targets=targets,
-        differences=tuple(d for d in the_plan.differences if d.bond not in held),
-        warnings=the_plan.warnings,
+        differences=tuple(d for d in plan.differences if d.bond not in held),
+        warnings=plan.warnings,
     )

@@ -23,8 +23,9 @@ from bondd.engine.converge import Outcome, run_plan
 from bondd.engine.store import Store
 from bondd.kernel.reader import Scoped
 from bondd.model import ActualState, BondSpec, DesiredState
+from bondd.plan import planner
 from bondd.plan.ownership import Ownership
-from bondd.plan.planner import Plan, plan
+from bondd.plan.planner import Plan
 
 
 @runtime_checkable
@@ -108,11 +109,11 @@ def splice(full: Ownership, part: Narrowed, after: Ownership) -> Ownership:
 def scoped_plan(part: Narrowed, actual: ActualState, full: Ownership) -> Plan:
     """Plan the scope over its partial read; UnscopedError if the plan would reach outside it."""
     bond = part.scope.bond
-    the_plan = plan(part.desired, actual, part.ownership)
-    strays = {op.bond for op in the_plan.ops} | {d.bond for d in the_plan.differences}
+    plan = planner.plan(part.desired, actual, part.ownership)
+    strays = {op.bond for op in plan.ops} | {d.bond for d in plan.differences}
     if strays - {bond}:
         raise UnscopedError(f"a plan for {bond} names {', '.join(sorted(strays - {bond}))}")
-    return replace(the_plan, ownership=splice(full, part, the_plan.ownership))
+    return replace(plan, ownership=splice(full, part, plan.ownership))
 
 
 class _ScopeAsReader:
@@ -155,8 +156,8 @@ def repair_scope(
     full = store.ownership()
     part = narrow(desired, full, scope)
     actual = read(reader, part)
-    the_plan = scoped_plan(part, actual, full)
-    if the_plan.empty:
-        return Repair(the_plan, actual)
-    outcome = run_plan(the_plan, writer, _ScopeAsReader(reader, part), store, clock)
-    return Repair(the_plan, outcome.actual, outcome)
+    plan = scoped_plan(part, actual, full)
+    if plan.empty:
+        return Repair(plan, actual)
+    outcome = run_plan(plan, writer, _ScopeAsReader(reader, part), store, clock)
+    return Repair(plan, outcome.actual, outcome)

@@ -43,7 +43,8 @@ from bondd.engine.store import Store
 from bondd.engine.verify import verify
 from bondd.errors import ApplyError, BonddError, Interrupted, VerifyError
 from bondd.model import ActualState, BondMode, DesiredState, ProbeSpec
-from bondd.plan.planner import Plan, plan
+from bondd.plan import planner
+from bondd.plan.planner import Plan
 from bondd.plan.snapshot import snapshot_desired
 
 # How long a transaction may stay in its applying phase (execute, verify,
@@ -165,26 +166,24 @@ def begin(
             )
         actual = host.reader.read()
         before = host.store.ownership()
-        the_plan = plan(proposal.desired, actual, before)
-        if expected is not None and the_plan.ops != expected.ops:
-            return Result(Status.PLAN_CHANGED, the_plan)
-        if the_plan.empty and not proposal.adopting:
+        plan = planner.plan(proposal.desired, actual, before)
+        if expected is not None and plan.ops != expected.ops:
+            return Result(Status.PLAN_CHANGED, plan)
+        if plan.empty and not proposal.adopting:
             _install(proposal.staged)
             committed = host.store.committed()
             if committed is None or committed[0] != proposal.hash:  # a no-op writes no state
                 host.store.save_committed(proposal.hash, proposal.desired)
-            if the_plan.ownership != before:
-                host.store.save_ownership(the_plan.ownership)
-            return Result(Status.CONVERGED, the_plan, actual=actual)
-        return _run(
-            host, proposal, the_plan, actual, confirm_timeout=confirm_timeout, probes=probes
-        )
+            if plan.ownership != before:
+                host.store.save_ownership(plan.ownership)
+            return Result(Status.CONVERGED, plan, actual=actual)
+        return _run(host, proposal, plan, actual, confirm_timeout=confirm_timeout, probes=probes)
 
 
 def _run(
     host: Host,
     proposal: Proposal,
-    the_plan: Plan,
+    plan: Plan,
     actual: ActualState,
     *,
     confirm_timeout: float,
@@ -192,7 +191,7 @@ def _run(
 ) -> Result:
     timings: dict[str, float] = {}
     before = host.store.ownership()
-    touched = {op.bond for op in the_plan.ops} | before.owned | before.adopted
+    touched = {op.bond for op in plan.ops} | before.owned | before.adopted
     touched |= set(proposal.adopting)
     snapshot = snapshot_desired(actual, touched, proposal.desired.settings)
     txn = Pending.new_id()
@@ -203,7 +202,7 @@ def _run(
     skipped: list[GateResult] = []
     if probes:
         wanted = proposal.desired.settings.probes or default_probes(
-            _gateways(the_plan, proposal.adopting)
+            _gateways(plan, proposal.adopting)
         )
         started = host.clock.monotonic()
         gates, skipped = preselect(wanted, host.prober)
@@ -216,7 +215,7 @@ def _run(
         proposal=proposal.desired,
         snapshot=snapshot,
         ownership_before=before,
-        ownership_after=the_plan.ownership,
+        ownership_after=plan.ownership,
         phase=Phase.APPLYING,
         deadline=host.wall() + APPLY_BUDGET,
         confirm_timeout=confirm_timeout,
@@ -234,18 +233,18 @@ def _run(
     try:
         _install(proposal.staged)
         started = host.clock.monotonic()
-        verified = run_plan(the_plan, host.writer, host.reader, host.store, host.clock).actual
+        verified = run_plan(plan, host.writer, host.reader, host.store, host.clock).actual
         timings["apply"] = host.clock.monotonic() - started
         started = host.clock.monotonic()
         results = run_probes(gates, host.prober, host.clock) if probes else []
         if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
-            results += run_lacp_gate(_lacp_bonds(the_plan), host.reader, host.clock)
+            results += run_lacp_gate(_lacp_bonds(plan), host.reader, host.clock)
         timings["gates"] = host.clock.monotonic() - started
     except (ApplyError, VerifyError, HandoffError, Interrupted) as exc:
         reason = exc.message if isinstance(exc, BonddError) else str(exc)
         rollback(host, pending, reason, timings)
         return Result(
-            Status.ROLLED_BACK, the_plan, pending.txn, reason, tuple(skipped), timings=timings
+            Status.ROLLED_BACK, plan, pending.txn, reason, tuple(skipped), timings=timings
         )
     except BaseException:
         rollback(host, pending, "interrupted while applying", timings)
@@ -255,35 +254,31 @@ def _run(
     if failed:
         reason = "; ".join(r.describe() for r in failed)
         rollback(host, pending, reason, timings)
-        return Result(Status.ROLLED_BACK, the_plan, pending.txn, reason, report, timings=timings)
+        return Result(Status.ROLLED_BACK, plan, pending.txn, reason, report, timings=timings)
     if confirm_timeout > 0:
         deadline = host.wall() + confirm_timeout
         host.store.save_pending(pending.with_(phase=Phase.WAITING, deadline=deadline))
-        return Result(
-            Status.WAITING, the_plan, pending.txn, "", report, deadline, timings, verified
-        )
+        return Result(Status.WAITING, plan, pending.txn, "", report, deadline, timings, verified)
     commit(host, pending)
-    return Result(
-        Status.COMMITTED, the_plan, pending.txn, "", report, timings=timings, actual=verified
-    )
+    return Result(Status.COMMITTED, plan, pending.txn, "", report, timings=timings, actual=verified)
 
 
-def _gateways(the_plan: Plan, adopting: tuple[str, ...] = ()) -> list[str]:
-    changed = {op.bond for op in the_plan.ops} | set(adopting)
+def _gateways(plan: Plan, adopting: tuple[str, ...] = ()) -> list[str]:
+    changed = {op.bond for op in plan.ops} | set(adopting)
     return [
         route.via
-        for target in the_plan.targets.bonds
+        for target in plan.targets.bonds
         if target.name in changed
         for route in target.routes
         if route.is_default and route.via
     ]
 
 
-def _lacp_bonds(the_plan: Plan) -> dict[str, tuple[int, str]]:
-    changed = {op.bond for op in the_plan.ops}
+def _lacp_bonds(plan: Plan) -> dict[str, tuple[int, str]]:
+    changed = {op.bond for op in plan.ops}
     return {
         t.name: (len(t.ports), str(t.options.get("lacp_rate", "slow")))
-        for t in the_plan.targets.bonds
+        for t in plan.targets.bonds
         if t.name in changed and t.mode is BondMode.IEEE_802_3AD and t.ports
     }
 
@@ -331,7 +326,7 @@ def rollback(
         .merged_with(pending.ownership_before)
     )
     try:
-        undo = plan(pending.snapshot, actual, ownership)
+        undo = planner.plan(pending.snapshot, actual, ownership)
         execute_or_raise(undo.ops, host.writer)
         _, differences = verify(undo.targets, host.reader, host.clock)
     except BonddError as exc:
