@@ -293,7 +293,9 @@ class _Builder:
             if link is not None and link.master != t.name:
                 for address in link.addresses:
                     self.ops.append(o.DelAddress(t.name, port, address))
-        routes = set(bond.routes) if bond is not None else set()
+        routes = routes_kept(
+            set(bond.routes) if bond is not None else set(), set(t.addresses), have
+        )
         if self._takes_down(t.name):
             # The kernel flushes a link's routes when it goes down: add them again after.
             routes = set()
@@ -339,6 +341,7 @@ class _Builder:
                 # their routes and IPv6 addresses are flushed on the way.
                 addresses, routes = _kept_when_down(addresses), set()
             self.ops += address_ops(t.name, vlan.name, set(vlan.addresses), addresses)
+            routes = routes_kept(routes, set(vlan.addresses), addresses)
             for route in _sorted_routes(routes - set(vlan.routes)):
                 self.ops.append(o.DelRoute(t.name, vlan.name, route))
             for route in _sorted_routes(set(vlan.routes) - routes):
@@ -375,15 +378,41 @@ def address_ops(bond: str, ifname: str, wanted: set[str], have: set[str]) -> lis
     (an add is a replace: one still there is left as it is).
     """
     gone = have - wanted
-    crowded = {
-        _subnet(a) for a in gone if _subnet(a) is not None and _subnet(a) in _subnets(wanted)
-    }
-    first = sorted(a for a in gone if _subnet(a) in crowded)
-    ops: list[o.Op] = [o.DelAddress(bond, ifname, a) for a in first]
+    first = deleted_first(wanted, have)
+    crowded = _subnets(first)
+    ops: list[o.Op] = [o.DelAddress(bond, ifname, a) for a in sorted(first)]
     readd = {a for a in wanted if _subnet(a) in crowded}
     ops += [o.AddAddress(bond, ifname, a) for a in sorted((wanted - have) | readd)]
-    ops += [o.DelAddress(bond, ifname, a) for a in sorted(gone - set(first))]
+    ops += [o.DelAddress(bond, ifname, a) for a in sorted(gone - first)]
     return ops
+
+
+def deleted_first(wanted: set[str], have: set[str]) -> set[str]:
+    """The addresses address_ops deletes before it adds (IPv4, in a subnet that stays)."""
+    gone = have - wanted
+    kept = _subnets(wanted)
+    return {a for a in gone if (n := _subnet(a)) is not None and n in kept}
+
+
+def routes_kept(routes: set[RouteSpec], wanted: set[str], have: set[str]) -> set[RouteSpec]:
+    """The routes still in the kernel after address_ops's early deletes.
+
+    When those deletes leave the interface with no IPv4 address for a moment,
+    the kernel flushes every IPv4 route through it (the default route via the
+    subnet's gateway included); a route whose source is a deleted address
+    goes in any case. Those are added again after the new addresses.
+    """
+    first = deleted_first(wanted, have)
+    if not first:
+        return routes
+    bare = not _subnets(have - first)
+    sources = {str(ipaddress.ip_interface(a).ip) for a in first}
+
+    def flushed(route: RouteSpec) -> bool:
+        v4 = ipaddress.ip_network(route.to, strict=False).version == 4
+        return (bare and v4) or (route.source is not None and route.source in sources)
+
+    return {r for r in routes if not flushed(r)}
 
 
 def _subnet(address: str) -> ipaddress.IPv4Network | None:
