@@ -27,7 +27,10 @@ import pytest
 
 from tests.system.run import REPO, BootResult, Guest
 
-pytestmark = pytest.mark.system
+# A guest boot waits on the guest's own deadline (tests/system/run.py); pytest's
+# 300 s default would cut a boot short on a loaded machine (the fleet's lab runs
+# beside this tier in CI).
+pytestmark = [pytest.mark.system, pytest.mark.timeout(1500)]
 
 GUEST = REPO / "tests" / "system" / "guest"
 RESULTS = REPO / ".lab" / "system" / "results"
