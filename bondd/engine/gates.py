@@ -16,6 +16,7 @@ from typing import Protocol
 from bondd import lacp
 from bondd.engine.boundary import Clock, Reader
 from bondd.model import BondMode, ProbeSpec, ProbeType
+from bondd.plan.planner import Plan
 
 PRESELECT_TIMEOUT = 2.0
 DEFAULT_PROBE_TIMEOUT = 10.0
@@ -142,3 +143,25 @@ def run_lacp_gate(
         )
         results.append(GateResult(f"lacp {name}", False, detail, clock.monotonic() - started))
     return results
+
+
+def gateways_of(plan: Plan, adopting: tuple[str, ...] = ()) -> list[str]:
+    """The default gateways of the bonds a plan changes (or adopts): what the probes ping."""
+    changed = {op.bond for op in plan.ops} | set(adopting)
+    return [
+        route.via
+        for target in plan.targets.bonds
+        if target.name in changed
+        for route in target.routes
+        if route.is_default and route.via
+    ]
+
+
+def lacp_bonds_of(plan: Plan) -> dict[str, tuple[int, str]]:
+    """The 802.3ad bonds a plan changes, with their port count and lacp_rate, for the LACP gate."""
+    changed = {op.bond for op in plan.ops}
+    return {
+        t.name: (len(t.ports), str(t.options.get("lacp_rate", "slow")))
+        for t in plan.targets.bonds
+        if t.name in changed and t.mode is BondMode.IEEE_802_3AD and t.ports
+    }

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import enum
 import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from bondd import atomic
+from bondd.engine import staged
 from bondd.engine.boundary import Clock, DeadMan, Reader, Writer
 from bondd.engine.converge import run_plan
 from bondd.engine.counters import count_transaction
@@ -32,6 +30,8 @@ from bondd.engine.gates import (
     GateResult,
     Prober,
     default_probes,
+    gateways_of,
+    lacp_bonds_of,
     preselect,
     run_lacp_gate,
     run_probes,
@@ -39,10 +39,11 @@ from bondd.engine.gates import (
 from bondd.engine.holder import Holder, boot_id
 from bondd.engine.lock import BusyError, TransactionLock
 from bondd.engine.pending import Pending, Phase, StagedFile
+from bondd.engine.staged import HandoffError
 from bondd.engine.store import Store
 from bondd.engine.verify import verify
 from bondd.errors import ApplyError, BonddError, Interrupted, VerifyError
-from bondd.model import ActualState, BondMode, DesiredState, ProbeSpec
+from bondd.model import ActualState, DesiredState, ProbeSpec
 from bondd.plan import planner
 from bondd.plan.planner import Plan
 from bondd.plan.snapshot import snapshot_desired
@@ -66,16 +67,6 @@ class RollbackError(BonddError):
 
     The pending record is kept, so the next bondd start (or `bondctl rollback`)
     tries again. Look at `bondctl status` and the journal for the kernel error.
-    """
-
-    exit_code = 70
-
-
-class HandoffError(BonddError):
-    """A reload command of a staged file failed (the other manager did not let go).
-
-    The transaction rolls back and restores that manager's files; read its
-    log (`journalctl -u NetworkManager`) for why it refused.
     """
 
     exit_code = 70
@@ -170,7 +161,7 @@ def begin(
         if expected is not None and plan.ops != expected.ops:
             return Result(Status.PLAN_CHANGED, plan)
         if plan.empty and not proposal.adopting:
-            _install(proposal.staged)
+            staged.install(proposal.staged)
             committed = host.store.committed()
             if committed is None or committed[0] != proposal.hash:  # a no-op writes no state
                 host.store.save_committed(proposal.hash, proposal.desired)
@@ -198,15 +189,7 @@ def _run(
     runner = Holder.me(host.role)
     if host.deadman is not None:
         host.deadman.start(txn, runner)  # it starts up while the probes are pre-selected
-    gates: list[ProbeSpec] = []
-    skipped: list[GateResult] = []
-    if probes:
-        wanted = proposal.desired.settings.probes or default_probes(
-            _gateways(plan, proposal.adopting)
-        )
-        started = host.clock.monotonic()
-        gates, skipped = preselect(wanted, host.prober)
-        timings["preselect"] = host.clock.monotonic() - started
+    gates, skipped = _preselect(host, proposal, plan, timings) if probes else ([], [])
     pending = Pending(
         txn=txn,
         boot_id=host.boot_id,
@@ -231,14 +214,14 @@ def _run(
             raise
         host.store.save_pending(pending)
     try:
-        _install(proposal.staged)
+        staged.install(proposal.staged)
         started = host.clock.monotonic()
         verified = run_plan(plan, host.writer, host.reader, host.store, host.clock).actual
         timings["apply"] = host.clock.monotonic() - started
         started = host.clock.monotonic()
         results = run_probes(gates, host.prober, host.clock) if probes else []
         if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
-            results += run_lacp_gate(_lacp_bonds(plan), host.reader, host.clock)
+            results += run_lacp_gate(lacp_bonds_of(plan), host.reader, host.clock)
         timings["gates"] = host.clock.monotonic() - started
     except (ApplyError, VerifyError, HandoffError, Interrupted) as exc:
         reason = exc.message if isinstance(exc, BonddError) else str(exc)
@@ -263,24 +246,17 @@ def _run(
     return Result(Status.COMMITTED, plan, pending.txn, "", report, timings=timings, actual=verified)
 
 
-def _gateways(plan: Plan, adopting: tuple[str, ...] = ()) -> list[str]:
-    changed = {op.bond for op in plan.ops} | set(adopting)
-    return [
-        route.via
-        for target in plan.targets.bonds
-        if target.name in changed
-        for route in target.routes
-        if route.is_default and route.via
-    ]
-
-
-def _lacp_bonds(plan: Plan) -> dict[str, tuple[int, str]]:
-    changed = {op.bond for op in plan.ops}
-    return {
-        t.name: (len(t.ports), str(t.options.get("lacp_rate", "slow")))
-        for t in plan.targets.bonds
-        if t.name in changed and t.mode is BondMode.IEEE_802_3AD and t.ports
-    }
+def _preselect(
+    host: Host, proposal: Proposal, plan: Plan, timings: dict[str, float]
+) -> tuple[list[ProbeSpec], list[GateResult]]:
+    """The probes that can run (and the ones skipped, with why), chosen before any write."""
+    wanted = proposal.desired.settings.probes or default_probes(
+        gateways_of(plan, proposal.adopting)
+    )
+    started = host.clock.monotonic()
+    chosen = preselect(wanted, host.prober)
+    timings["preselect"] = host.clock.monotonic() - started
+    return chosen
 
 
 def commit(host: Host, pending: Pending) -> None:
@@ -342,7 +318,7 @@ def rollback(
             + "; ".join(d.describe() for d in differences),
             "the pending record is kept; run `bondctl rollback` again",
         )
-    _restore(pending.staged)
+    staged.restore(pending.staged)
     host.store.save_ownership(pending.ownership_before)
     host.store.reject(pending.proposal_hash, reason)
     host.store.drop_pending()
@@ -418,7 +394,7 @@ def recover(host: Host) -> str | None:
         return None
     if rebooted(pending.boot_id, host.boot_id):
         # The kernel state it changed is gone with the reboot: drop the proposal.
-        _restore(pending.staged)
+        staged.restore(pending.staged)
         host.store.save_ownership(pending.ownership_before)
         host.store.reject(pending.proposal_hash, "the host rebooted during the transaction")
         host.store.drop_pending()
@@ -432,51 +408,3 @@ def recover(host: Host) -> str | None:
         rollback(host, pending, f"not confirmed within {pending.confirm_timeout:g}s")
         return f"transaction {pending.txn} was not confirmed in time: rolled back"
     return None
-
-
-def _install(staged: tuple[StagedFile, ...]) -> None:
-    for item in staged:
-        _put(Path(item.path), item.new, item.mode)
-    failed = _reload(staged)
-    if failed:
-        raise HandoffError(failed, "the other manager's files are restored; see its log")
-
-
-def _restore(staged: tuple[StagedFile, ...]) -> None:
-    for item in staged:
-        path = Path(item.path)
-        _put(path, item.old, item.mode)
-        if item.old is None:
-            atomic.sync_directory(path.parent)
-    # The files are back; a manager that fails to reload reads them at its next start.
-    _reload(staged)
-
-
-def _put(path: Path, text: str | None, mode: int | None) -> None:
-    if text is None:
-        path.unlink(missing_ok=True)
-    else:
-        _write_file(path, text, mode)
-
-
-def _reload(staged: tuple[StagedFile, ...]) -> str | None:
-    """Run each distinct reload command once; the first failure, described, or None."""
-    failed = None
-    for command in dict.fromkeys(item.reload for item in staged if item.reload):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            failed = failed or f"`{' '.join(command)}` failed: {exc}"
-            continue
-        if done.returncode != 0:
-            why = done.stderr.strip() or f"exit status {done.returncode}"
-            failed = failed or f"`{' '.join(command)}` failed: {why}"
-    return failed
-
-
-def _write_file(path: Path, text: str, mode: int | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL/O_NOFOLLOW temp file, fsync, rename, directory fsync; bytes, so a
-    # restored file is byte-identical. Config is 0644 like netplan's, unless
-    # the file being replaced had a mode of its own.
-    atomic.write_bytes(path, text.encode("utf-8"), 0o644 if mode is None else mode)

@@ -13,8 +13,6 @@ survives; a port released from an owned bond gets them back.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bondd.model import (
@@ -24,10 +22,15 @@ from bondd.model import (
     BondState,
     DesiredState,
     OptionValue,
-    RouteSpec,
 )
 from bondd.options import by_kernel_name
 from bondd.plan import ops as o
+from bondd.plan.addresses import (
+    address_ops,
+    kept_when_down,
+    routes_kept,
+    sorted_routes,
+)
 from bondd.plan.diff import Difference, diff, option_differences, same_option
 from bondd.plan.ownership import Ownership, PortBefore
 from bondd.plan.target import DELAY_OPTIONS, BondTarget, Targets, build_targets
@@ -284,7 +287,7 @@ class _Builder:
     def _addresses_and_routes(self, t: BondTarget, bond: BondState | None) -> None:
         have = set(bond.addresses) if bond is not None else set()
         if self._takes_down(t.name):
-            have = _kept_when_down(have)
+            have = kept_when_down(have)
         self.ops += address_ops(t.name, t.name, set(t.addresses), have)
         # Addresses left on a newly enslaved port would be dead: drop them
         # once the bond carries its own (restored when the port is released).
@@ -299,9 +302,9 @@ class _Builder:
         if self._takes_down(t.name):
             # The kernel flushes a link's routes when it goes down: add them again after.
             routes = set()
-        for route in _sorted_routes(routes - t.routes):
+        for route in sorted_routes(routes - t.routes):
             self.ops.append(o.DelRoute(t.name, t.name, route))
-        for route in _sorted_routes(t.routes - routes):
+        for route in sorted_routes(t.routes - routes):
             self.ops.append(o.AddRoute(t.name, t.name, route))
 
     def _takes_down(self, bond: str) -> bool:
@@ -339,12 +342,12 @@ class _Builder:
             if takes_down:
                 # The VLANs follow their bond down and up again (non-loose binding):
                 # their routes and IPv6 addresses are flushed on the way.
-                addresses, routes = _kept_when_down(addresses), set()
+                addresses, routes = kept_when_down(addresses), set()
             self.ops += address_ops(t.name, vlan.name, set(vlan.addresses), addresses)
             routes = routes_kept(routes, set(vlan.addresses), addresses)
-            for route in _sorted_routes(routes - set(vlan.routes)):
+            for route in sorted_routes(routes - set(vlan.routes)):
                 self.ops.append(o.DelRoute(t.name, vlan.name, route))
-            for route in _sorted_routes(set(vlan.routes) - routes):
+            for route in sorted_routes(set(vlan.routes) - routes):
                 self.ops.append(o.AddRoute(t.name, vlan.name, route))
 
     # -- ownership after the plan ------------------------------------------
@@ -365,70 +368,3 @@ class _Builder:
         ports = {t_port for t in self.targets.bonds for t_port in t.ports}
         before = {name: p for name, p in self.ports_before.items() if name in ports}
         return Ownership(owned=frozenset(owned), adopted=frozenset(adopted), ports_before=before)
-
-
-def address_ops(bond: str, ifname: str, wanted: set[str], have: set[str]) -> list[o.Op]:
-    """Adds before deletes, so an interface keeps an address throughout; except in an
-    IPv4 subnet that keeps or gains one: there the deletes come first.
-
-    Deleting an IPv4 subnet's primary address takes its secondaries with it
-    (unless the host sets promote_secondaries), so an address added first in
-    the same subnet would go too: 10.0.0.2/24 -> 10.0.0.3/24 would end with
-    none. The subnet's wanted addresses are then added after the deletes
-    (an add is a replace: one still there is left as it is).
-    """
-    gone = have - wanted
-    first = deleted_first(wanted, have)
-    crowded = _subnets(first)
-    ops: list[o.Op] = [o.DelAddress(bond, ifname, a) for a in sorted(first)]
-    readd = {a for a in wanted if _subnet(a) in crowded}
-    ops += [o.AddAddress(bond, ifname, a) for a in sorted((wanted - have) | readd)]
-    ops += [o.DelAddress(bond, ifname, a) for a in sorted(gone - first)]
-    return ops
-
-
-def deleted_first(wanted: set[str], have: set[str]) -> set[str]:
-    """The addresses address_ops deletes before it adds (IPv4, in a subnet that stays)."""
-    gone = have - wanted
-    kept = _subnets(wanted)
-    return {a for a in gone if (n := _subnet(a)) is not None and n in kept}
-
-
-def routes_kept(routes: set[RouteSpec], wanted: set[str], have: set[str]) -> set[RouteSpec]:
-    """The routes still in the kernel after address_ops's early deletes.
-
-    When those deletes leave the interface with no IPv4 address for a moment,
-    the kernel flushes every IPv4 route through it (the default route via the
-    subnet's gateway included); a route whose source is a deleted address
-    goes in any case. Those are added again after the new addresses.
-    """
-    first = deleted_first(wanted, have)
-    if not first:
-        return routes
-    bare = not _subnets(have - first)
-    sources = {str(ipaddress.ip_interface(a).ip) for a in first}
-
-    def flushed(route: RouteSpec) -> bool:
-        v4 = ipaddress.ip_network(route.to, strict=False).version == 4
-        return (bare and v4) or (route.source is not None and route.source in sources)
-
-    return {r for r in routes if not flushed(r)}
-
-
-def _subnet(address: str) -> ipaddress.IPv4Network | None:
-    iface = ipaddress.ip_interface(address)
-    return iface.network if isinstance(iface, ipaddress.IPv4Interface) else None
-
-
-def _subnets(addresses: Iterable[str]) -> set[ipaddress.IPv4Network]:
-    return {n for a in addresses if (n := _subnet(a)) is not None}
-
-
-def _sorted_routes(routes: Iterable[RouteSpec]) -> list[RouteSpec]:
-    return sorted(routes, key=lambda r: (r.to, r.via or "", r.metric or 0, r.table or 0))
-
-
-def _kept_when_down(addresses: set[str]) -> set[str]:
-    """What survives a link going down: IPv4 addresses; IPv6 ones are flushed
-    (unless keep_addr_on_down, which the writer's replace-semantics tolerate)."""
-    return {a for a in addresses if ":" not in a}

@@ -28,8 +28,8 @@ from bondd.kernel.events import KernelEvent
 from bondd.kernel.reader import Scoped
 from bondd.model import ActualState, BondOptions, BondState, PortState, VlanSpec
 from bondd.plan import ops as o
+from bondd.plan.addresses import address_ops
 from bondd.plan.ownership import Ownership
-from bondd.plan.planner import address_ops
 from tests.unit.fakekernel import FakeKernel
 from tests.unit.test_engine_fakes import FakeClock, host
 

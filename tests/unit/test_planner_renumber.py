@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bondd.model import RouteSpec
-from bondd.plan.planner import deleted_first, routes_kept
+from bondd.plan.addresses import deleted_first, routes_kept
 
 DEFAULT = RouteSpec(to="0.0.0.0/0", via="198.51.100.1")
 V6_DEFAULT = RouteSpec(to="::/0", via="2001:db8::1")
