@@ -88,12 +88,15 @@ def daemon_running(run_dir: Path) -> bool:
 def try_request(
     run_dir: Path, payload: dict[str, Any], timeout: float = 600.0
 ) -> dict[str, Any] | None:
-    """The daemon's answer, or None when no daemon listens (or not for us).
+    """The daemon's answer, or None when none came (then the caller does the work itself).
 
     One connection where `daemon_running` and `request` take two: what
     `bondctl status` does when it would read the kernel itself otherwise.
+    None also for a daemon busy past `timeout` (its loop is single-threaded:
+    a transaction's probes or LACP gate hold it for seconds) or one that
+    closed without a readable answer, so a status never fails for that.
     """
     try:
         return request(run_dir, payload, timeout)
-    except (FileNotFoundError, ConnectionRefusedError, PermissionError):
+    except (OSError, ValueError):  # TimeoutError and refused connections are OSErrors
         return None

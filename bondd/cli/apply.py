@@ -311,9 +311,21 @@ def _finish(args: argparse.Namespace, data: dict[str, Any], by: str = "") -> int
     return EX_ROLLED_BACK if data.get("result") == outcome.ROLLED_BACK else 0
 
 
+def _text(name: str, content: bytes) -> str:
+    """The file as the daemon gets it: UTF-8, or refused here as validate refuses it."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        output.die(
+            f"{name}: byte {exc.start + 1} is not UTF-8",
+            "save the file as UTF-8 (YAML is UTF-8 text)",
+            exit_code=os.EX_DATAERR,
+        )
+
+
 def _via_daemon(args: argparse.Namespace) -> int:
     """The daemon validates, plans and runs the transaction; this process shows, asks and waits."""
-    files = [{"name": n, "content": c.decode("utf-8", "replace")} for n, c in _read_files(args)]
+    files = [{"name": n, "content": _text(n, c)} for n, c in _read_files(args)]
     if not args.yes:
         planned = remote.check(protocol.request(args.run_dir, {"cmd": "plan", "files": files}))
         print(planned["text"])

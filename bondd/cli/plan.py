@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from bondd.model import DesiredState
 
 EX_CHANGES = 2
-EX_NOINPUT = 66
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
@@ -62,7 +61,7 @@ def proposed(args: argparse.Namespace) -> DesiredState:
         try:
             staged[dirs[0] / source.name] = source.read_bytes()
         except OSError as exc:
-            output.die(f"cannot read {source}: {exc.strerror}", exit_code=EX_NOINPUT)
+            output.die(f"cannot read {source}: {exc.strerror}", exit_code=os.EX_NOINPUT)
     return config.load_desired(dirs, explicit=bool(args.config_dirs), staged=staged)
 
 
@@ -88,7 +87,7 @@ def _daemons(args: argparse.Namespace) -> dict[str, Any] | None:
     if getattr(args, "strict", False):
         return None  # the daemon does not judge --strict
     question = {"cmd": "plan", "files": files} | context.named_directories(args)
-    answer = protocol.try_request(args.run_dir, question)
+    answer = protocol.try_request(args.run_dir, question, timeout=30)
     if answer is None or answer.get("text", "") is None:
         return None
     return remote.check(answer)

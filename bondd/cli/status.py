@@ -44,7 +44,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    answer = protocol.try_request(args.run_dir, _question(args), timeout=30)
+    # A daemon busy with a transaction answers late: read the kernel here instead.
+    answer = protocol.try_request(args.run_dir, _question(args), timeout=5)
     if answer is None or answer.get("report") is None:
         return _here(args)  # no daemon, one from before reports, or other directories
     if not answer.get("ok"):

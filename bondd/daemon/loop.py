@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bondd.daemon import control
-from bondd.daemon.answers import Answers, error_answer
-from bondd.daemon.drift import without_bonds
+from bondd.daemon.answers import Answers
 from bondd.daemon.proposals import RETRY_TEMPORARY
 from bondd.daemon.watch import ConfigWatcher
 from bondd.engine.pending import Phase
@@ -29,7 +28,7 @@ from bondd.errors import BonddError
 from bondd.kernel.events import EventSocket
 from bondd.log import event
 
-__all__ = ["Daemon", "error_answer", "without_bonds"]
+__all__ = ["Daemon"]
 
 DEBOUNCE = 0.3  # config writes come in bursts (editors, ConfigMap swaps, Ansible)
 RESYNC_INTERVAL = 300.0  # safety net; normal work is event-driven
@@ -131,7 +130,10 @@ class Daemon(Answers):
                     level=logging.ERROR,
                 )
             if not (isinstance(exc, BonddError) and exc.permanent):
-                self.timers.setdefault("resync", self.now() + RETRY_TEMPORARY)
+                # Sooner than the periodic resync, which is always scheduled: a
+                # failed pass (its dirty scopes already taken) is retried soon.
+                retry = self.now() + RETRY_TEMPORARY
+                self.timers["resync"] = min(self.timers.get("resync", retry), retry)
                 if where == "startup":
                     self.timers["startup"] = self.now() + RETRY_TEMPORARY
 

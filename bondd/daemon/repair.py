@@ -23,6 +23,7 @@ from bondd.engine.converge import Outcome, run_plan
 from bondd.engine.store import Store
 from bondd.kernel.reader import Scoped
 from bondd.model import ActualState, BondSpec, DesiredState
+from bondd.plan import ops as o
 from bondd.plan import planner
 from bondd.plan.ownership import Ownership
 from bondd.plan.planner import Plan
@@ -113,6 +114,13 @@ def scoped_plan(part: Narrowed, actual: ActualState, full: Ownership) -> Plan:
     strays = {op.bond for op in plan.ops} | {d.bond for d in plan.differences}
     if strays - {bond}:
         raise UnscopedError(f"a plan for {bond} names {', '.join(sorted(strays - {bond}))}")
+    if part.vlans is not None and any(
+        isinstance(op, o.SetLinkUp) and op.ifname == bond and not op.up for op in plan.ops
+    ):
+        # The bond going down flushes the routes and IPv6 addresses of every
+        # VLAN on it, the ones outside this scope too: only a plan of the
+        # whole bond puts them all back.
+        raise UnscopedError(f"a plan for {bond} takes it down, with VLANs outside the scope")
     return replace(plan, ownership=splice(full, part, plan.ownership))
 
 

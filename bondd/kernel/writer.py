@@ -216,8 +216,10 @@ class KernelWriter:
 
     def _route(self, op: o.AddRoute | o.DelRoute) -> None:
         self._count()
+        # A route put back after a flush that may not have happened is replaced.
+        command = "del" if isinstance(op, o.DelRoute) else ("replace" if op.again else "add")
         self.ipr.route(
-            "add" if isinstance(op, o.AddRoute) else "del",
+            command,
             **route_request(op.route, self._index(op.ifname)),
         )
 

@@ -49,12 +49,17 @@ def routes_kept(routes: set[RouteSpec], wanted: set[str], have: set[str]) -> set
     When those deletes leave the interface with no IPv4 address for a moment,
     the kernel flushes every IPv4 route through it (the default route via the
     subnet's gateway included); a route whose source is a deleted address
-    goes in any case. Those are added again after the new addresses.
+    goes in any case. Those are added again after the new addresses. The
+    other addresses of a subnet whose primary is deleted may go with it
+    (without promote_secondaries), so only addresses in other subnets count
+    as keeping the interface addressed; where the guess is wrong the re-add
+    is a replace (AddRoute.again), which is right either way.
     """
     first = deleted_first(wanted, have)
     if not first:
         return routes
-    bare = not _subnets(have - first)
+    crowded = _subnets(first)
+    bare = not (_subnets(have - first) - crowded)
     sources = {str(ipaddress.ip_interface(a).ip) for a in first}
 
     def flushed(route: RouteSpec) -> bool:

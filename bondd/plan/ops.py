@@ -181,6 +181,11 @@ class DelAddress(Op):
 class AddRoute(Op):
     ifname: str
     route: RouteSpec
+    # The route was there before this plan and the kernel may or may not have
+    # flushed it on the way (an address moved within its subnet, which hosts
+    # with promote_secondaries survive): put it back with a replace, so it
+    # ends as one route either way.
+    again: bool = False
 
     def describe(self) -> str:
         return f"add route {route_text(self.route)} dev {self.ifname}"

@@ -296,16 +296,15 @@ class _Builder:
             if link is not None and link.master != t.name:
                 for address in link.addresses:
                     self.ops.append(o.DelAddress(t.name, port, address))
-        routes = routes_kept(
-            set(bond.routes) if bond is not None else set(), set(t.addresses), have
-        )
+        before = set(bond.routes) if bond is not None else set()
+        routes = routes_kept(before, set(t.addresses), have)
         if self._takes_down(t.name):
             # The kernel flushes a link's routes when it goes down: add them again after.
             routes = set()
         for route in sorted_routes(routes - t.routes):
             self.ops.append(o.DelRoute(t.name, t.name, route))
         for route in sorted_routes(t.routes - routes):
-            self.ops.append(o.AddRoute(t.name, t.name, route))
+            self.ops.append(o.AddRoute(t.name, t.name, route, again=route in before))
 
     def _takes_down(self, bond: str) -> bool:
         return any(
@@ -338,7 +337,8 @@ class _Builder:
             if current is None or link is None or not link.up:
                 self.ops.append(o.SetLinkUp(t.name, vlan.name, up=True))
             addresses = set(current.addresses) if current is not None else set()
-            routes = set(current.routes) if current is not None else set()
+            before = set(current.routes) if current is not None else set()
+            routes = before
             if takes_down:
                 # The VLANs follow their bond down and up again (non-loose binding):
                 # their routes and IPv6 addresses are flushed on the way.
@@ -348,7 +348,7 @@ class _Builder:
             for route in sorted_routes(routes - set(vlan.routes)):
                 self.ops.append(o.DelRoute(t.name, vlan.name, route))
             for route in sorted_routes(set(vlan.routes) - routes):
-                self.ops.append(o.AddRoute(t.name, vlan.name, route))
+                self.ops.append(o.AddRoute(t.name, vlan.name, route, again=route in before))
 
     # -- ownership after the plan ------------------------------------------
 

@@ -1,8 +1,7 @@
 """No module of bondd grows past about 400 lines: small files named for what they hold.
 
 The option table's rows are the one exception (one row per kernel option,
-bondd/options/table.py); the daemon loop and the transaction are being split
-on another branch and are listed as pending until that lands.
+bondd/options/table.py).
 """
 
 from __future__ import annotations
