@@ -121,8 +121,10 @@ def verdict(bond: BondState, expected_ports: int | None = None) -> Negotiation |
     info = bond.ad_info
     if not bond.ports:
         return Negotiation(bond.name, Verdict.WAITING, ("the bond has no ports",))
-    if not bond.up or info is None:
+    if not bond.up:
         return Negotiation(bond.name, Verdict.WAITING, ("the bond is down",))
+    if info is None:
+        return Negotiation(bond.name, Verdict.WAITING, ("the kernel has no active aggregator yet",))
     down = [p.name for p in bond.ports if p.mii_up is False]
     if down:
         return Negotiation(

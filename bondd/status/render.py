@@ -141,14 +141,16 @@ def _bond_json(report: StatusReport, bond: BondState) -> dict[str, object]:
         "active_port": bond.active_port,
         "ports": [_port_json(report, port) for port in bond.ports],
         "absent_ports": list(report.drift.absent.get(bond.name, ())),
+        # An 802.3ad bond always has a verdict; the aggregator fields are null
+        # until the kernel has an active aggregator (it then sends none).
         "lacp": None
-        if negotiation is None or bond.ad_info is None
+        if negotiation is None
         else {
-            "aggregator": bond.ad_info.aggregator,
-            "num_ports": bond.ad_info.num_ports,
-            "actor_key": bond.ad_info.actor_key,
-            "partner_key": bond.ad_info.partner_key,
-            "partner_mac": bond.ad_info.partner_mac,
+            "aggregator": None if (ad := bond.ad_info) is None else ad.aggregator,
+            "num_ports": None if ad is None else ad.num_ports,
+            "actor_key": None if ad is None else ad.actor_key,
+            "partner_key": None if ad is None else ad.partner_key,
+            "partner_mac": None if ad is None else ad.partner_mac,
             "verdict": negotiation.verdict.value,
             "meaning": negotiation.verdict.meaning,
             "check": negotiation.verdict.check,

@@ -50,7 +50,12 @@ AFTER_REBOOT = [
     "reboot-miimon-50",
 ]
 # The seed's 802.3ad variant (bond1), built by the same manager next to bond0.
-LACP_TAKEN_OVER = ["lacp-made-by-manager", "lacp-imported", "lacp-ping-partner"]
+LACP_TAKEN_OVER = [
+    "lacp-made-by-manager",
+    "lacp-settled",
+    "lacp-imported",
+    "lacp-ping-partner",
+]
 # netplan: takeover is refused (netplan regenerates its backend's files at
 # every boot); the move-in it names instead is checked for link events.
 NETPLAN = [

@@ -24,6 +24,19 @@ lacp_bond_is_up() { # MIIMON: bond1 as the seed's 802.3ad variant, LACP agreed w
     && grep -q 'Number of ports: 2' /proc/net/bonding/bond1
 }
 
+lacp_settled() { # both ports of bond1 aggregatable, in sync, collecting and distributing, both sides
+  for port in p2 p3; do
+    for side in actor partner; do
+      state=$(cat /sys/class/net/$port/bonding_slave/ad_${side}_oper_port_state 2>/dev/null) || return 1
+      [ $((state & 60)) -eq 60 ] || return 1
+    done
+  done
+}
+
+lacp_steady() { # every port state change sends a link message: wait for 3 s with none
+  for _ in 1 2 3; do lacp_settled || return 1; sleep 1; done
+}
+
 both_up() { # MIIMON: the seed's bond, and its 802.3ad variant where there is one
   seed_bond_is_up && { [ -z "$lacp" ] || lacp_bond_is_up "$1"; }
 }
@@ -35,6 +48,9 @@ take_over() { # TAG SOURCE RESTART-COMMAND...: import, plan, take over, restart 
     # LACP agreement with the partner takes a few fast LACPDUs; wait for it
     # before the import, so the takeover starts from a settled aggregator.
     check "$tag-lacp-made-by-manager" wait_for 60 lacp_bond_is_up 100
+    # A port's LACP state moving (to collecting, distributing) is a link
+    # message too: the monitor starts once the agreement has held.
+    check "$tag-lacp-settled" wait_for 60 lacp_steady
     cat /proc/net/bonding/bond1
   fi
   cat /proc/net/bonding/bond0; ip -d link show bond0; ip route
