@@ -13,8 +13,9 @@ from pathlib import Path
 from bondd.deadman import GuardStarter
 from bondd.engine.boundary import Clock
 from bondd.engine.clock import SystemClock
+from bondd.engine.holder import boot_id
 from bondd.engine.store import Store
-from bondd.engine.transaction import Host, read_boot_id
+from bondd.engine.transaction import Host
 from bondd.kernel.netlink import connect
 from bondd.kernel.probe import NetworkProber
 from bondd.kernel.reader import KernelReader
@@ -33,7 +34,7 @@ def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl"
             Store(state_dir),
             clock or SystemClock(),
             NetworkProber(),
-            read_boot_id(),
+            boot_id(),
             deadman=GuardStarter(state_dir),
             role=role,
         )

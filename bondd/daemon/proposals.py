@@ -190,9 +190,11 @@ class Proposals(DriftRepair):
         self, proposal: Proposal, confirm_timeout: float = 0.0, probes: bool = True
     ) -> Result:
         try:
-            # SIGTERM or SIGINT in the middle (`systemctl stop`): roll back now,
-            # then stop; never left for systemd's SIGKILL.
-            with rollback_on((signal.SIGTERM, signal.SIGINT)):
+            # SIGTERM or SIGINT during the apply or its probes (`systemctl stop`):
+            # roll back now, then stop; never left for systemd's SIGKILL. Anywhere
+            # else the step finishes, and the main loop (woken by the same signal)
+            # stops: a change waiting for confirmation is handed to its guard.
+            with rollback_on((signal.SIGTERM, signal.SIGINT), everywhere=False):
                 result = begin(self.host, proposal, confirm_timeout=confirm_timeout, probes=probes)
         except BonddError as exc:
             if exc.message not in self.reported:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bondd.drill.measure import DrillResult, DrillSummary
-from bondd.engine.store import read_json, write_json
+from bondd.engine.store import parse, read_json, write_json
 
 FILE_NAME = "failover-tests.json"
 
@@ -24,7 +24,7 @@ class DrillRecords:
 
     def _bonds(self) -> dict[str, Any]:
         data = read_json(self.path)
-        return {} if data is None else dict(data.get("bonds", {}))
+        return {} if data is None else parse(self.path, data, lambda d: dict(d.get("bonds", {})))
 
     def save(self, result: DrillResult) -> None:
         bonds = self._bonds()
@@ -36,10 +36,13 @@ class DrillRecords:
 
     def summaries(self) -> dict[str, DrillSummary]:
         """The last drill per bond; raises StateError when the file is unreadable."""
-        return {
-            name: DrillSummary.from_json(entry["summary"]) for name, entry in self._bonds().items()
-        }
+        bonds = self._bonds()
+        return parse(
+            self.path,
+            bonds,
+            lambda b: {name: DrillSummary.from_json(entry["summary"]) for name, entry in b.items()},
+        )
 
     def result(self, bond: str) -> dict[str, Any] | None:
         entry = self._bonds().get(bond)
-        return None if entry is None else dict(entry["result"])
+        return None if entry is None else parse(self.path, entry, lambda e: dict(e["result"]))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bondd.engine.store import read_json, write_json
+from bondd.engine.store import parse, read_json, write_json
 from bondd.errors import BonddError
 
 FILE_NAME = "counters.json"
@@ -83,7 +83,7 @@ class Counters:
     def read(self) -> Counts:
         """The counts so far; raises StateError when the file is unreadable."""
         data = read_json(self.path)
-        return Counts() if data is None else Counts.from_json(data)
+        return Counts() if data is None else parse(self.path, data, Counts.from_json)
 
     def add(self, delta: Counts) -> Counts:
         """Add `delta` to the file and return the new totals."""

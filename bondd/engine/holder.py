@@ -17,6 +17,18 @@ from typing import Any
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
+UNKNOWN_BOOT = "unknown"
+
+
+def rebooted(recorded: str, now: str) -> bool:
+    """Proven to be another boot: both ids known and different.
+
+    An unreadable id proves nothing, so it fails closed: the record is taken
+    as this boot's and rolled back, never dropped as if a reboot had undone it.
+    """
+    return UNKNOWN_BOOT not in (recorded, now) and recorded != now
+
+
 def boot_id() -> str:
     """This boot's id as /proc shows it (with dashes), or "unknown".
 
@@ -24,13 +36,13 @@ def boot_id() -> str:
     passes the id as BONDD_BOOT_ID (`%b`, without dashes).
     """
     try:
-        return BOOT_ID.read_text().strip() or "unknown"
+        return BOOT_ID.read_text().strip() or UNKNOWN_BOOT
     except OSError:
         pass
     given = os.environ.get("BONDD_BOOT_ID", "").strip().lower()
     if re.fullmatch(r"[0-9a-f]{32}", given):
         return "-".join((given[:8], given[8:12], given[12:16], given[16:20], given[20:]))
-    return "unknown"
+    return UNKNOWN_BOOT
 
 
 def start_time(pid: int) -> int | None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bondd import atomic
 from bondd.engine.pending import Pending
@@ -20,6 +21,8 @@ from bondd.plan.ownership import Ownership
 from bondd.protocol import DEFAULT_STATE_DIR
 
 FORMAT_VERSION = 1
+
+T = TypeVar("T")
 
 
 class StateError(BonddError):
@@ -56,6 +59,17 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def parse(path: Path, data: dict[str, Any], build: Callable[[dict[str, Any]], T]) -> T:
+    """A record of the right version but the wrong shape (edited by hand, or
+    written by a build that got its format wrong) is a StateError naming the
+    file, never a crash of whoever reads it."""
+    try:
+        return build(data)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, AssertionError) as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        raise StateError(f"{path} is not a record bondd can read ({why})") from exc
+
+
 def _stamp(path: Path) -> tuple[int, int, int, int] | None:
     """What changes whenever the file is replaced (atomic writes make a new inode)."""
     try:
@@ -83,7 +97,8 @@ class Store:
         if stamp is not None and self._ownership is not None and self._ownership[0] == stamp:
             return self._ownership[1]
         data = read_json(self.ownership_path)
-        found = Ownership() if data is None else Ownership.from_json(data)
+        path = self.ownership_path
+        found = Ownership() if data is None else parse(path, data, Ownership.from_json)
         self._ownership = (stamp, found) if stamp is not None else None
         return found
 
@@ -99,7 +114,7 @@ class Store:
 
     def pending(self) -> Pending | None:
         data = read_json(self.pending_path)
-        return None if data is None else Pending.from_json(data)
+        return None if data is None else parse(self.pending_path, data, Pending.from_json)
 
     def save_pending(self, pending: Pending) -> None:
         write_json(self.pending_path, pending.to_json())
@@ -121,7 +136,9 @@ class Store:
         data = read_json(self.committed_path)
         if data is None:
             return None
-        found = str(data["hash"]), desired_from_json(data["desired"])
+        found = parse(
+            self.committed_path, data, lambda d: (str(d["hash"]), desired_from_json(d["desired"]))
+        )
         self._committed = (stamp, found) if stamp is not None else None
         return found
 
@@ -139,7 +156,13 @@ class Store:
     def rejected(self) -> dict[str, str]:
         """Rejected proposal hashes -> why."""
         data = read_json(self.rejected_path)
-        return {} if data is None else dict(data.get("rejected", {}))
+        if data is None:
+            return {}
+        return parse(
+            self.rejected_path,
+            data,
+            lambda d: {str(k): str(v) for k, v in dict(d.get("rejected", {})).items()},
+        )
 
     def reject(self, proposal_hash: str, reason: str) -> None:
         rejected = self.rejected()

@@ -36,13 +36,14 @@ from bondd.engine.gates import (
     run_lacp_gate,
     run_probes,
 )
-from bondd.engine.holder import Holder, boot_id
+from bondd.engine.holder import Holder, rebooted
 from bondd.engine.lock import BusyError, TransactionLock
 from bondd.engine.pending import Pending, Phase, StagedFile
 from bondd.engine.staged import HandoffError
 from bondd.engine.store import Store
 from bondd.engine.verify import verify
 from bondd.errors import ApplyError, BonddError, Interrupted, VerifyError
+from bondd.interrupt import interruptible, shielded
 from bondd.model import ActualState, DesiredState, ProbeSpec
 from bondd.plan import planner
 from bondd.plan.planner import Plan
@@ -117,22 +118,6 @@ class Result:
     actual: ActualState | None = None
 
 
-UNKNOWN_BOOT = "unknown"
-
-
-def read_boot_id() -> str:
-    return boot_id()
-
-
-def rebooted(recorded: str, now: str) -> bool:
-    """Proven to be another boot: both ids known and different.
-
-    An unreadable id proves nothing, so it fails closed: the record is taken
-    as this boot's and rolled back, never dropped as if a reboot had undone it.
-    """
-    return UNKNOWN_BOOT not in (recorded, now) and recorded != now
-
-
 def begin(
     host: Host,
     proposal: Proposal,
@@ -147,7 +132,8 @@ def begin(
     the plan made now differs, nothing is done: PLAN_CHANGED, with the new plan.
     """
     with TransactionLock(host.store.dir):
-        recover(host)
+        with shielded():  # settling what a dead process left finishes before a signal counts
+            recover(host)
         waiting = host.store.pending()
         if waiting is not None:
             raise BusyError(
@@ -161,12 +147,13 @@ def begin(
         if expected is not None and plan.ops != expected.ops:
             return Result(Status.PLAN_CHANGED, plan)
         if plan.empty and not proposal.adopting:
-            staged.install(proposal.staged)
-            committed = host.store.committed()
-            if committed is None or committed[0] != proposal.hash:  # a no-op writes no state
-                host.store.save_committed(proposal.hash, proposal.desired)
-            if plan.ownership != before:
-                host.store.save_ownership(plan.ownership)
+            with shielded(absorb=True):  # the files and the record of them agree, signal or not
+                staged.install(proposal.staged)
+                committed = host.store.committed()
+                if committed is None or committed[0] != proposal.hash:  # a no-op writes no state
+                    host.store.save_committed(proposal.hash, proposal.desired)
+                if plan.ownership != before:
+                    host.store.save_ownership(plan.ownership)
             return Result(Status.CONVERGED, plan, actual=actual)
         return _run(host, proposal, plan, actual, confirm_timeout=confirm_timeout, probes=probes)
 
@@ -205,24 +192,27 @@ def _run(
         runner=runner,
         staged=proposal.staged,
     )
-    host.store.save_pending(pending)  # before the first write, files included
+    with shielded():
+        host.store.save_pending(pending)  # before the first write, files included
     if host.deadman is not None:
         try:
             pending = pending.with_(guard=host.deadman.armed(txn))
         except BaseException:
             host.store.drop_pending()  # nothing was written yet; the guard exits
             raise
-        host.store.save_pending(pending)
+        with shielded():
+            host.store.save_pending(pending)
     try:
-        staged.install(proposal.staged)
-        started = host.clock.monotonic()
-        verified = run_plan(plan, host.writer, host.reader, host.store, host.clock).actual
-        timings["apply"] = host.clock.monotonic() - started
-        started = host.clock.monotonic()
-        results = run_probes(gates, host.prober, host.clock) if probes else []
-        if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
-            results += run_lacp_gate(lacp_bonds_of(plan), host.reader, host.clock)
-        timings["gates"] = host.clock.monotonic() - started
+        with interruptible():  # a signal from here on is answered by a rollback
+            staged.install(proposal.staged)
+            started = host.clock.monotonic()
+            verified = run_plan(plan, host.writer, host.reader, host.store, host.clock).actual
+            timings["apply"] = host.clock.monotonic() - started
+            started = host.clock.monotonic()
+            results = run_probes(gates, host.prober, host.clock) if probes else []
+            if proposal.desired.settings.lacp_gate and all(r.ok for r in results):
+                results += run_lacp_gate(lacp_bonds_of(plan), host.reader, host.clock)
+            timings["gates"] = host.clock.monotonic() - started
     except (ApplyError, VerifyError, HandoffError, Interrupted) as exc:
         reason = exc.message if isinstance(exc, BonddError) else str(exc)
         rollback(host, pending, reason, timings)
@@ -240,7 +230,8 @@ def _run(
         return Result(Status.ROLLED_BACK, plan, pending.txn, reason, report, timings=timings)
     if confirm_timeout > 0:
         deadline = host.wall() + confirm_timeout
-        host.store.save_pending(pending.with_(phase=Phase.WAITING, deadline=deadline))
+        with shielded():  # a signal during it is answered in the window, by whoever holds it
+            host.store.save_pending(pending.with_(phase=Phase.WAITING, deadline=deadline))
         return Result(Status.WAITING, plan, pending.txn, "", report, deadline, timings, verified)
     commit(host, pending)
     return Result(Status.COMMITTED, plan, pending.txn, "", report, timings=timings, actual=verified)
@@ -260,9 +251,10 @@ def _preselect(
 
 
 def commit(host: Host, pending: Pending) -> None:
-    host.store.save_committed(pending.proposal_hash, pending.proposal)
-    host.store.save_ownership(pending.ownership_after)
-    host.store.drop_pending()
+    with shielded(absorb=True):  # begun, a commit is past undoing: a signal gets the result
+        host.store.save_committed(pending.proposal_hash, pending.proposal)
+        host.store.save_ownership(pending.ownership_after)
+        host.store.drop_pending()
     count_transaction(host.store.dir, "committed", host.wall())
 
 
@@ -286,6 +278,11 @@ def rollback(
     host: Host, pending: Pending, reason: str, timings: dict[str, float] | None = None
 ) -> None:
     """Converge to the snapshot, verify, restore files, remember the proposal as rejected."""
+    with shielded(absorb=True):  # a signal during a rollback has its answer in it
+        _rollback(host, pending, reason, timings)
+
+
+def _rollback(host: Host, pending: Pending, reason: str, timings: dict[str, float] | None) -> None:
     started = host.clock.monotonic()
     # Who undoes it is named first: if it dies mid-way, the guard starts over.
     # A fresh budget: the confirm deadline that started it has passed already.

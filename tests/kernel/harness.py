@@ -17,8 +17,9 @@ from bondd import config
 from bondd.deadman import GuardStarter
 from bondd.engine.clock import SystemClock
 from bondd.engine.converge import Outcome, converge, make_plan
+from bondd.engine.holder import boot_id
 from bondd.engine.store import Store
-from bondd.engine.transaction import Host, Proposal, read_boot_id
+from bondd.engine.transaction import Host, Proposal
 from bondd.errors import KernelOpError
 from bondd.kernel.netlink import IPRoute
 from bondd.kernel.probe import NetworkProber
@@ -75,7 +76,7 @@ class Bondd:
             self.store,
             SystemClock(),
             NetworkProber(),
-            read_boot_id(),
+            boot_id(),
             deadman=GuardStarter(self.state_dir) if guarded else None,
         )
 
