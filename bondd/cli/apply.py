@@ -326,13 +326,35 @@ def _text(name: str, content: bytes) -> str:
 def _via_daemon(args: argparse.Namespace) -> int:
     """The daemon validates, plans and runs the transaction; this process shows, asks and waits."""
     files = [{"name": n, "content": _text(n, c)} for n, c in _read_files(args)]
-    if not args.yes:
+    if args.yes:
+        answer = remote.apply(args, files, wait=not args.no_wait)
+    else:
         planned = remote.check(protocol.request(args.run_dir, {"cmd": "plan", "files": files}))
-        print(planned["text"])
-        if not planned["empty"] and not _confirmed(int(planned["ops"])):
-            print("nothing applied", file=sys.stderr)
-            return EX_DECLINED
-    answer = remote.apply(args, files, wait=not args.no_wait)
+        text, empty, ops, digest = (
+            planned["text"],
+            planned["empty"],
+            planned["ops"],
+            planned.get("digest"),
+        )
+        for _ in range(MAX_REPLANS):
+            print(text)
+            if not empty and not _confirmed(int(ops)):
+                print("nothing applied", file=sys.stderr)
+                return EX_DECLINED
+            # The plan shown runs, or the daemon says it changed and this asks again.
+            answer = remote.apply(args, files, wait=not args.no_wait, expected=digest)
+            if answer.get("result") != outcome.PLAN_CHANGED:
+                break
+            print("the kernel changed since this plan was made; the new plan:", file=sys.stderr)
+            plan = answer.get("plan") or {}
+            text, digest = answer.get("plan_text", ""), answer.get("digest")
+            empty, ops = bool(plan.get("converged")), len(plan.get("operations", []))
+        else:
+            output.die(
+                f"the kernel kept changing; {MAX_REPLANS} plans in a row went stale",
+                "find what else changes the bonds (another network manager?)",
+                exit_code=os.EX_TEMPFAIL,
+            )
     if args.yes and not args.json and answer.get("result") != outcome.CONVERGED:
         print(answer.get("plan_text", ""))  # an empty plan's text is the result line again
     return _finish(args, answer, " (by the daemon)")

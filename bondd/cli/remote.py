@@ -37,20 +37,26 @@ def check(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply(
-    args: argparse.Namespace, files: list[dict[str, str]], *, wait: bool = True
+    args: argparse.Namespace,
+    files: list[dict[str, str]],
+    *,
+    wait: bool = True,
+    expected: str | None = None,
 ) -> dict[str, Any]:
-    """Run the apply in the daemon; wait out a confirm window (if `wait`). Returns the answer."""
-    answer = check(
-        request(
-            args.run_dir,
-            {
-                "cmd": "apply",
-                "files": files,
-                "confirm_timeout": args.confirm_timeout,
-                "probes": not args.no_probes,
-            },
-        )
-    )
+    """Run the apply in the daemon; wait out a confirm window (if `wait`). Returns the answer.
+
+    `expected`: the digest of the plan the admin approved; if the daemon's plan
+    differs now, nothing is done and the answer is `plan-changed` with the new one.
+    """
+    req: dict[str, Any] = {
+        "cmd": "apply",
+        "files": files,
+        "confirm_timeout": args.confirm_timeout,
+        "probes": not args.no_probes,
+    }
+    if expected is not None:
+        req["expected"] = expected
+    answer = check(request(args.run_dir, req))
     if answer.get("result") != "waiting" or not wait:
         return answer
     from bondd.engine.window import ConfirmWindow, terminal_keys  # noqa: PLC0415

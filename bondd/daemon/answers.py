@@ -14,12 +14,13 @@ from typing import Any
 from bondd import config
 from bondd.daemon import control, queries
 from bondd.daemon.proposals import Proposals
+from bondd.engine.converge import make_plan
 from bondd.engine.proposal import build as build_proposal
 from bondd.engine.proposal import committed_again
-from bondd.engine.transaction import confirm, rollback_pending
+from bondd.engine.transaction import Result, Status, confirm, rollback_pending
 from bondd.errors import BonddError, ConfigError
 from bondd.log import event
-from bondd.render.plan import result_json
+from bondd.render.plan import plan_digest, result_json
 
 
 class Answers(Proposals):
@@ -153,7 +154,15 @@ class Answers(Proposals):
             proposal = committed_again(self.dirs, files, committed)
         else:
             proposal = build_proposal(self.dirs, explicit=self.explicit, files=files)
-        result = self.transaction(proposal, req["confirm_timeout"], req["probes"])
+        expected = None
+        if req.get("expected") is not None:
+            # The plan the admin approved (`plan` answered its digest): that plan
+            # runs, or nothing does and the client shows the new one.
+            expected, _ = make_plan(proposal.desired, self.host.reader, self.host.store)
+            if plan_digest(expected) != req["expected"]:
+                result = Result(Status.PLAN_CHANGED, expected)
+                return {"ok": True, **result_json(result), "proposal": proposal.hash}
+        result = self.transaction(proposal, req["confirm_timeout"], req["probes"], expected)
         return {"ok": True, **result_json(result), "proposal": proposal.hash}
 
     def txn_state(self, txn: str, proposal: str) -> dict[str, Any]:

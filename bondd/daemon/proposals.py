@@ -33,6 +33,7 @@ from bondd.engine.window import ConfirmWindow
 from bondd.errors import BonddError
 from bondd.interrupt import rollback_on
 from bondd.log import event
+from bondd.plan.planner import Plan
 
 RETRY_TEMPORARY = 5.0  # a busy lock or a passing kernel refusal
 
@@ -187,7 +188,11 @@ class Proposals(DriftRepair):
         return digest.hexdigest()[:16] == committed[0]
 
     def transaction(
-        self, proposal: Proposal, confirm_timeout: float = 0.0, probes: bool = True
+        self,
+        proposal: Proposal,
+        confirm_timeout: float = 0.0,
+        probes: bool = True,
+        expected: Plan | None = None,
     ) -> Result:
         try:
             # SIGTERM or SIGINT during the apply or its probes (`systemctl stop`):
@@ -195,7 +200,13 @@ class Proposals(DriftRepair):
             # else the step finishes, and the main loop (woken by the same signal)
             # stops: a change waiting for confirmation is handed to its guard.
             with rollback_on((signal.SIGTERM, signal.SIGINT), everywhere=False):
-                result = begin(self.host, proposal, confirm_timeout=confirm_timeout, probes=probes)
+                result = begin(
+                    self.host,
+                    proposal,
+                    confirm_timeout=confirm_timeout,
+                    probes=probes,
+                    expected=expected,
+                )
         except BonddError as exc:
             if exc.message not in self.reported:
                 self.reported.add(exc.message)

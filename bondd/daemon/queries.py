@@ -26,7 +26,7 @@ from bondd.engine.transaction import Host
 from bondd.errors import BonddError
 from bondd.kernel.linkspeed import read_link_speed
 from bondd.model import ActualState, DesiredState
-from bondd.render.plan import plan_json, plan_text
+from bondd.render.plan import plan_digest, plan_json, plan_text
 from bondd.status import report as status
 from bondd.status.render import to_json, to_text
 
@@ -162,4 +162,5 @@ def plan(host: Host, dirs: list[Path], explicit: bool, fields: dict[str, Any]) -
         "ops": len(planned.ops),
         "text": plan_text(planned),
         "plan": plan_json(planned),
+        "digest": plan_digest(planned),
     }

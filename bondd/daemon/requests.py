@@ -179,7 +179,7 @@ def _path(value: object, key: str) -> str:
 _FIELDS: dict[str, tuple[str, ...]] = {
     "status": ("report", "bond", "config_dirs", "state_dir"),
     "plan": ("files", "config_dirs", "state_dir"),
-    "apply": ("files", "confirm_timeout", "probes"),
+    "apply": ("files", "confirm_timeout", "probes", "expected"),
     "txn": ("txn", "proposal"),
     "confirm": ("txn",),
     "rollback": ("txn",),
@@ -194,6 +194,7 @@ _CHECKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "files": _files(raw),
         "confirm_timeout": _span(raw, "confirm_timeout", durations.CONFIRM_TIMEOUT, 0.0),
         "probes": _bool(raw, "probes", True),
+        "expected": _text(raw, "expected"),
     },
     "txn": lambda raw: {
         "txn": _text(raw, "txn", required=True),

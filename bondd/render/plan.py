@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import textwrap
 from typing import Any
 
@@ -60,6 +62,13 @@ def plan_json(plan: Plan) -> dict[str, object]:
     }
 
 
+def plan_digest(plan: Plan) -> str:
+    """What the admin saw and approved, operation by operation: the daemon runs
+    that plan or none (the kernel may move between showing and asking)."""
+    operations = plan_json(plan)["operations"]
+    return hashlib.sha256(json.dumps(operations, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def result_json(result: Result) -> dict[str, Any]:
     """A transaction's result as bondctl --json prints it and the daemon answers it."""
     return {
@@ -80,4 +89,5 @@ def result_json(result: Result) -> dict[str, Any]:
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "plan_text": plan_text(result.plan) if result.plan else "",
         "plan": plan_json(result.plan) if result.plan else None,
+        "digest": plan_digest(result.plan) if result.plan else None,
     }

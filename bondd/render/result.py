@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 CONVERGED = "converged"
 WAITING = "waiting"
 ROLLED_BACK = "rolled-back"
+PLAN_CHANGED = "plan-changed"  # nothing done: the kernel moved since the plan was shown
 
 
 def result_text(data: dict[str, Any], by: str = "") -> str:

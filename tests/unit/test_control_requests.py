@@ -39,6 +39,7 @@ def test_good_requests_pass_checked() -> None:
                 "files": [{"name": "a.yaml", "content": "x: 1\n"}],
                 "confirm_timeout": 60,
                 "probes": False,
+                "expected": "0f3a",
             }
         ).encode(),
         0,
@@ -47,6 +48,7 @@ def test_good_requests_pass_checked() -> None:
         "files": [("a.yaml", "x: 1\n")],
         "confirm_timeout": 60.0,
         "probes": False,
+        "expected": "0f3a",
     }
     assert parse(b'{"cmd": "apply", "confirm_timeout": 0}', 0).fields["confirm_timeout"] == 0.0
 
