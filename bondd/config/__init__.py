@@ -8,11 +8,11 @@ reading the configuration files.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bondd.config.digest import FilesDigest
 from bondd.config.loader import DEFAULT_DIRS, load, parse_text
 from bondd.config.nodes import YNode, replaced, shadowed
 from bondd.config.schema import SchemaBuilder
@@ -157,7 +157,7 @@ def content_hash(files: Sequence[Path], staged: Mapping[Path, bytes] | None = No
     Not a proposal's identity (files change between reads): that is
     `CheckResult.digest`, of the bytes that were parsed.
     """
-    digest = hashlib.sha256()
+    digest = FilesDigest()
     for path in files:
         data = (staged or {}).get(path)
         if data is None:
@@ -165,5 +165,5 @@ def content_hash(files: Sequence[Path], staged: Mapping[Path, bytes] | None = No
                 data = path.read_bytes()
             except OSError:
                 data = b""
-        digest.update(path.name.encode() + b"\0" + data + b"\0")
-    return digest.hexdigest()[:16]
+        digest.add(path, data)
+    return digest.hexdigest()

@@ -22,7 +22,6 @@ user named.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from bondd.config import limits
+from bondd.config.digest import FilesDigest
 from bondd.config.nodes import YEntry, YMap, YNode, YScalar, YSeq, merge
 from bondd.errors import ConfigDirMissingError
 from bondd.model import Diagnostic, Severity, SourcePos
@@ -338,7 +338,7 @@ def load(
     # The proposal's identity is the hash of the bytes parsed here, never of a
     # second read: a write in between must not pass the old content under the
     # new file's hash.
-    digest = hashlib.sha256()
+    digest = FilesDigest()
     budget = limits.MAX_TOTAL_BYTES
     budget_nodes = limits.MAX_TOTAL_NODES
     if len(files) > limits.MAX_FILES:
@@ -347,7 +347,7 @@ def load(
     for path in files:
         data, refused = _take(path, staged, budget)
         budget -= len(data or b"")
-        digest.update(path.name.encode() + b"\0" + (data or b"") + b"\0")
+        digest.add(path, data or b"")
         if refused is not None:
             diagnostics.append(refused)
             continue
@@ -368,7 +368,7 @@ def load(
             )
             continue
         tree = node if tree is None else merge(tree, node)
-    return LoadedFiles(tree, tuple(files), tuple(diagnostics), digest.hexdigest()[:16])
+    return LoadedFiles(tree, tuple(files), tuple(diagnostics), digest.hexdigest())
 
 
 def _take(

@@ -8,6 +8,7 @@ gets an answer, an error one when it fails; the loop goes on.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,11 @@ class Answers(Proposals):
             answer = error_answer(exc)
         except Exception as exc:  # every request gets an answer; the loop goes on
             event(self.log, "request_failed", f"`{req.cmd}` failed: {exc!r}", level=logging.ERROR)
-            answer = {"ok": False, "error": f"`{req.cmd}` failed: {exc!r}"[:300], "exit_code": 70}
+            answer = {
+                "ok": False,
+                "error": f"`{req.cmd}` failed: {exc!r}"[:300],
+                "exit_code": os.EX_SOFTWARE,
+            }
         control.reply(conn, answer)
 
     def handle(self, cmd: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +66,7 @@ class Answers(Proposals):
         }
         handler = handlers.get(cmd)
         if handler is None:
-            return {"ok": False, "error": f"unknown command {cmd!r}", "exit_code": 64}
+            return {"ok": False, "error": f"unknown command {cmd!r}", "exit_code": os.EX_USAGE}
         return handler(req)
 
     def handle_status(self, req: dict[str, Any]) -> dict[str, Any]:

@@ -113,7 +113,7 @@ class ControlServer:
             try:
                 ready.append((client.conn, client.uid, requests.parse(line, client.uid)))
             except RequestError as exc:
-                if exc.exit_code == 77:
+                if exc.exit_code == os.EX_NOPERM:
                     self.refusals.append(f"refused from uid {client.uid}: {exc.message}")
                 reply(client.conn, {"ok": False, "error": exc.message, "exit_code": exc.exit_code})
         return ready
@@ -131,7 +131,14 @@ class ControlServer:
                 return  # e.g. EMFILE: the client sees a closed connection, the loop goes on
             conn.setblocking(False)
             if len(self.clients) >= MAX_CLIENTS:
-                reply(conn, {"ok": False, "error": "too many clients; try again", "exit_code": 75})
+                reply(
+                    conn,
+                    {
+                        "ok": False,
+                        "error": "too many clients; try again",
+                        "exit_code": os.EX_TEMPFAIL,
+                    },
+                )
                 continue
             try:
                 uid, peer_gid = peer_ids(conn)
@@ -139,7 +146,10 @@ class ControlServer:
                 conn.close()
                 continue
             if self.group is not None and not in_group(uid, peer_gid, self.group):
-                reply(conn, {"ok": False, "error": "not in the status group", "exit_code": 77})
+                reply(
+                    conn,
+                    {"ok": False, "error": "not in the status group", "exit_code": os.EX_NOPERM},
+                )
                 self.refusals.append(f"refused uid {uid}: not in the status group")
                 continue
             self.clients[conn.fileno()] = _Client(conn, uid, now + REQUEST_DEADLINE)
@@ -168,7 +178,7 @@ class ControlServer:
     def _fail(self, fd: int, message: str) -> None:
         client = self.clients.pop(fd)
         self._forget(client.conn)
-        reply(client.conn, {"ok": False, "error": message, "exit_code": 64})
+        reply(client.conn, {"ok": False, "error": message, "exit_code": os.EX_USAGE})
 
     def _forget(self, conn: socket.socket) -> None:
         if self.selector is not None:

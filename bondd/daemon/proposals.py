@@ -8,7 +8,6 @@ stopping mid-window are decided here. Every outcome is one journal entry.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -19,6 +18,7 @@ from typing import Any
 
 from bondd import config
 from bondd.config import limits
+from bondd.config.digest import FilesDigest
 from bondd.config.loader import discover
 from bondd.daemon.drift import DriftRepair
 from bondd.deadman import guard_outlives_us
@@ -176,7 +176,7 @@ class Proposals(DriftRepair):
             files = discover(self.dirs, explicit=self.explicit, staged=staged)
         except BonddError:
             return False
-        digest = hashlib.sha256()
+        digest = FilesDigest()
         budget = limits.MAX_TOTAL_BYTES
         for path in files:
             data = staged.get(path)
@@ -184,8 +184,8 @@ class Proposals(DriftRepair):
             if data is None or len(data) > budget:
                 return False  # not a plain readable file: the full check says why
             budget -= len(data)
-            digest.update(path.name.encode() + b"\0" + data + b"\0")
-        return digest.hexdigest()[:16] == committed[0]
+            digest.add(path, data)
+        return digest.hexdigest() == committed[0]
 
     def transaction(
         self,

@@ -12,6 +12,7 @@ never an exception in the loop. Pure.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 class RequestError(ValueError):
     """A request that cannot be served; the message goes back to the client."""
 
-    def __init__(self, message: str, exit_code: int = 64) -> None:
+    def __init__(self, message: str, exit_code: int = os.EX_USAGE) -> None:
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
@@ -84,7 +85,7 @@ def parse(data: bytes, uid: int) -> Request:
         shown = cmd if isinstance(cmd, str) and cmd.isprintable() else "?"
         raise RequestError(f"unknown command {shown[:40]!r}")
     if cmd in ROOT_ONLY and uid != 0:
-        raise RequestError(f"`{cmd}` needs root", exit_code=77)
+        raise RequestError(f"`{cmd}` needs root", exit_code=os.EX_NOPERM)
     unknown = sorted(set(raw) - {"cmd"} - set(_FIELDS[cmd]))
     if unknown:
         raise RequestError(f"`{cmd}` takes no field {str(unknown[0])[:40]!r}")
@@ -128,11 +129,13 @@ def _files(raw: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(name, str) or not isinstance(content, str):
             raise RequestError("a file's name and content must be strings")
         if reason := unread_reason(name):
-            raise RequestError(f"will not install {name[:60]!r}: {reason}", exit_code=65)
+            raise RequestError(f"will not install {name[:60]!r}: {reason}", exit_code=os.EX_DATAERR)
         if not name.isprintable():
-            raise RequestError("a file name must be printable", exit_code=65)
+            raise RequestError("a file name must be printable", exit_code=os.EX_DATAERR)
         if len(content.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-            raise RequestError(f"{name} is larger than {MAX_FILE_BYTES} bytes", exit_code=65)
+            raise RequestError(
+                f"{name} is larger than {MAX_FILE_BYTES} bytes", exit_code=os.EX_DATAERR
+            )
         out.append((name, content))
     return out
 
