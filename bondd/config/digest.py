@@ -3,6 +3,11 @@
 One definition, because three readers must agree on it: the loader (the
 bytes it parsed), `content_hash` (the bytes on disk now) and the daemon's
 "unchanged since the commit" check (which skips the parse when they match).
+
+The version of bondd that reads the files is part of it: after an upgrade the
+committed state (stored as the old release understood the files) no longer
+matches, so the files are parsed and planned again by the new release, which
+is a no-op when both agree.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from bondd import __version__
+
 DIGEST_CHARS = 16
 
 
 class FilesDigest:
     def __init__(self) -> None:
-        self._hash = hashlib.sha256()
+        self._hash = hashlib.sha256(f"bondd {__version__}\0".encode())
 
     def add(self, path: Path, data: bytes) -> None:
         # The name counts (a file renamed moves in the merge order); NULs keep
