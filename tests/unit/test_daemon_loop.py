@@ -443,3 +443,21 @@ def test_a_no_op_apply_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.M
     assert answer["ok"] and answer["result"] == "converged" and kernel.writes == writes
     with pytest.raises(AssertionError, match="parsed again"):  # other bytes: parsed
         daemon.handle("apply", {**request, "files": [("10-bonds.yaml", TWO + "\n")]})
+
+
+def test_a_status_after_a_scoped_repair_is_of_the_whole_host(tmp_path: Path) -> None:
+    daemon, kernel, clock = make(tmp_path)
+    first = daemon.handle("status", {"report": "json", "bond": None})
+    assert first["source"] == "last verified read"  # startup's whole-host read
+    kernel.drift("bond1", miimon=50)
+    daemon.on_kernel_events([option_event(kernel, "bond1")], lost=False)
+    fire(daemon, clock)
+    assert daemon.stats["repair-scoped"] == 1 and set(kernel.scoped) == {"bond1"}
+    kept = daemon.last_read.fresh(daemon.now())
+    assert kept is None or {b.name for b in kept.bonds} == {"bond0", "bond1"}
+    reads = kernel.full_reads
+    answer = daemon.handle("status", {"report": "json", "bond": None})
+    report = answer["report"]
+    assert [b["name"] for b in report["bonds"]] == ["bond0", "bond1"], report
+    assert [b["options"]["miimon"] for b in report["bonds"]] == [100, 100]
+    assert answer["source"] == "read now" and kernel.full_reads == reads + 1
