@@ -62,12 +62,32 @@ def rootfs() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
+def sweep_stale(parent: Path) -> None:
+    """Guests of runs that died still mounted (named NAME-PID, the PID gone):
+    unmount, remove.
+
+    A killed run never reaches `close`, and its overlay would stay mounted
+    under .lab/system until the machine reboots.
+    """
+    if not parent.is_dir():
+        return
+    for old in parent.iterdir():
+        pid = old.name.rpartition("-")[2]
+        alive = not pid.isdigit() or Path(f"/proc/{pid}").exists()
+        if alive or not os.path.ismount(old / "merged"):
+            continue  # a live run's, or one closed with --keep: left as it is
+        subprocess.run(["umount", str(old / "merged")], check=False)
+        if not os.path.ismount(old / "merged"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
 class Guest:
     """One guest disk (an overlay over the cached tree) that can be booted several times."""
 
     def __init__(self, name: str, base: Path | None = None, keep: bool = False) -> None:
         self.base = base if base is not None else rootfs()
         self.keep = keep
+        sweep_stale(REPO / ".lab" / "system")
         self.dir = REPO / ".lab" / "system" / f"{name}-{os.getpid()}"
         for path in (self.dir, self.base):
             if any(c.isspace() or c == "," for c in str(path)):
