@@ -156,11 +156,13 @@ def test_drill_loss_matches_independent_counters_and_the_bond_ends_as_it_started
     # ping -i 0.01 runs at about 20 ms in the lab kernel (its waits are rounded
     # to jiffies), so its loss is compared with the drill's gap in its own packets.
     # Each gap of g ms loses floor(g/I) or ceil(g/I) packets of a ping every I ms,
-    # by phase (--both-ways has several short gaps, each of which may lose none).
+    # by phase. I is ping's average: on a loaded machine one interval stretches
+    # (a gap of 25 ms at I = 19.4 ms then holds no send), so each gap may lose
+    # one fewer; --both-ways has several short gaps, each of which may lose none.
     gaps = [g for leg in legs for g in (leg["gap_ms"], leg["restore_gap_ms"]) if g > 0]
-    fewest = sum(math.floor(g / ping_interval) for g in gaps)
+    fewest = sum(max(0, math.floor(g / ping_interval) - 1) for g in gaps)
     most = sum(math.ceil(g / ping_interval) for g in gaps)
-    assert fewest - 1 <= independent.lost <= most + 1, (gaps, ping_interval, independent)
+    assert fewest <= independent.lost <= most + 1, (gaps, ping_interval, independent)
     first = legs[0]
     assert first["failed_port"] == active
     for leg in legs:
