@@ -9,6 +9,15 @@ the deadline. It lives outside the runner's reach: a session of its own (so
 a dying SSH session's SIGHUP and a killed bondctl leave it alone), and,
 where systemd is PID 1, a transient service unit of its own (so stopping
 bondd.service, whose cgroup systemd kills whole, leaves it running).
+
+The daemon does not wait for a new guard's start in every transaction: it
+keeps one spare guard started ahead (`keep_spare`; bondd.spareguard), hands
+it the transaction, and starts the next spare at once, at the lowest CPU
+priority, so its start-up runs behind the transaction (a detached spare
+forks its successor instead, once its own transaction has ended: no new
+Python process at all). A spare that is gone (killed, or never came up) is
+replaced, and that transaction starts its own guard as before. A
+standalone bondctl always starts its own.
 """
 
 from __future__ import annotations
@@ -19,10 +28,11 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bondd import atomic
+from bondd import atomic, spareguard
 from bondd.engine.holder import Holder
 from bondd.errors import GuardError
 
@@ -49,7 +59,8 @@ def under_systemd() -> bool:
         return False
 
 
-def guard_argv(state_dir: Path, txn: str, runner: Holder) -> list[str]:
+def guard_argv(state_dir: Path, txn: str, runner: Holder, *, spare: bool = False) -> list[str]:
+    """`spare`: `txn` names the spare (its socket), and the guard waits to be handed one."""
     # Isolated (-I: no PYTHONPATH, no user site, no cwd on the path): the guard
     # runs as root for minutes, so nothing of the caller's environment steers it.
     return [
@@ -59,7 +70,7 @@ def guard_argv(state_dir: Path, txn: str, runner: Holder) -> list[str]:
         "bondd.cli.guard",
         "--state-dir",
         str(state_dir.resolve()),
-        "--txn",
+        "--spare" if spare else "--txn",
         txn,
         "--runner-pid",
         str(runner.pid),
@@ -91,21 +102,113 @@ def guard_env() -> dict[str, str]:
 
 
 @dataclass
+class Spare:
+    """A guard started ahead, for transactions of `runner`."""
+
+    name: str
+    runner: Holder
+    started: float  # time.monotonic()
+    child: subprocess.Popen[bytes] | None  # None: a systemd unit, or forked by `parent`
+    parent: Holder | None = None  # the guard that forks it once its transaction ends
+
+
+SPARE_READY = ARM_TIMEOUT / 2  # a spare not listening by then is taken as gone
+
+
+@dataclass
 class GuardStarter:
-    """The real dead-man timer for `Host.deadman`: one guard process per transaction."""
+    """The real dead-man timer for `Host.deadman`: one guard process per transaction.
+
+    `keep_spare` (the daemon): hand each transaction to a spare started ahead."""
 
     state_dir: Path
     use_systemd: bool | None = None  # None: where systemd is PID 1
+    keep_spare: bool = False
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    spare: Spare | None = None
+    handed: dict[str, Holder] = field(default_factory=dict)
 
     def start(self, txn: str, runner: Holder) -> None:
         self.children = [c for c in self.children if c.poll() is None]  # reap ended guards
         announce_path(self.state_dir, txn).unlink(missing_ok=True)
-        argv = guard_argv(self.state_dir, txn, runner)
+        if self.keep_spare:
+            guard = self._hand(txn, runner)
+            if guard is not None:
+                self.handed[txn] = guard
+                self.prepare(runner)  # unless the spare forked the next one
+                return
+        self._launch(guard_argv(self.state_dir, txn, runner), f"bondd-guard-{txn}")
+        if self.keep_spare:
+            self.prepare(runner)  # behind this transaction
+
+    def prepare(self, runner: Holder) -> None:
+        """Start a spare guard for `runner`'s next transaction, unless one is on its way."""
+        if self.spare is not None and self._spare_may_live(self.spare):
+            return
+        self._drop_spare()
+        name = uuid.uuid4().hex[:12]
+        argv = guard_argv(self.state_dir, name, runner, spare=True)
+        try:
+            child = self._launch(argv, f"bondd-guard-spare-{name}", chain=True)
+        except GuardError:
+            return  # the next transaction starts its own guard, and says why if that fails
+        self.spare = Spare(name, runner, time.monotonic(), child)
+
+    def close(self) -> None:
+        """The spare guards nothing yet: a detached one is ended now (one in a systemd
+        unit of its own leaves when its runner does)."""
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.child is not None and spare.child.poll() is None:
+            spare.child.terminate()
+            spare.child.wait(timeout=ARM_TIMEOUT)
+        if spare is not None:
+            spareguard.socket_path(self.state_dir, spare.name).unlink(missing_ok=True)
+
+    def _spare_may_live(self, spare: Spare) -> bool:
+        if spare.child is not None and spare.child.poll() is not None:
+            return False
+        if spareguard.socket_path(self.state_dir, spare.name).exists():
+            return True
+        if spare.parent is not None:  # forks it when its transaction has ended
+            return spare.parent.alive()
+        return time.monotonic() - spare.started < SPARE_READY
+
+    def _drop_spare(self) -> None:
+        if self.spare is not None:
+            spareguard.socket_path(self.state_dir, self.spare.name).unlink(missing_ok=True)
+            self.spare = None
+
+    def _hand(self, txn: str, runner: Holder) -> Holder | None:
+        """Hand `txn` to the spare; its holder, or None if there is no working spare."""
+        spare = self.spare
+        if spare is None or (spare.runner.pid, spare.runner.start) != (runner.pid, runner.start):
+            return None
+        path = spareguard.socket_path(self.state_dir, spare.name)
+        answer = None
+        deadline = time.monotonic() + SPARE_READY
+        while self._spare_may_live(spare) and time.monotonic() < deadline:
+            if path.exists():  # listening, or a stale socket of one that died
+                answer = spareguard.hand(path, txn)
+                break
+            time.sleep(0.02)  # still starting up: sooner ready than a new one
+        self._drop_spare()  # used, or gone: never handed a second transaction
+        if answer is None:
+            return None
+        guard, following = answer
+        if following is not None:
+            self.spare = Spare(following, runner, time.monotonic(), None, guard)
+        return guard
+
+    def _launch(
+        self, argv: list[str], unit: str, *, chain: bool = False
+    ) -> subprocess.Popen[bytes] | None:
+        """Start a guard process; its Popen, or None when systemd runs it in a unit of its own.
+
+        `chain`: a detached spare forks its successor. Not in a systemd unit,
+        which ends with its main process, and would take the successor along."""
         systemd = under_systemd() if self.use_systemd is None else self.use_systemd
         run = shutil.which(SYSTEMD_RUN) if systemd else None
         if run:
-            unit = f"bondd-guard-{txn}"
             try:
                 done = subprocess.run(
                     [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv],
@@ -118,7 +221,7 @@ class GuardStarter:
                     env=guard_env(),
                 )
                 if done.returncode == 0:
-                    return
+                    return None
             except (OSError, subprocess.TimeoutExpired):
                 pass
             # No way to systemd (a rescue shell, a container): a detached process.
@@ -126,7 +229,7 @@ class GuardStarter:
             log = state_log(self.state_dir)
             try:
                 child = subprocess.Popen(
-                    argv,
+                    [*argv, "--chain"] if chain else argv,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -143,9 +246,13 @@ class GuardStarter:
                 " nothing was changed"
             ) from exc
         self.children.append(child)
+        return child
 
     def armed(self, txn: str, timeout: float = ARM_TIMEOUT) -> Holder:
         """Wait for the guard's announcement; GuardError if it never comes."""
+        handed = self.handed.pop(txn, None)
+        if handed is not None:
+            return handed  # a spare answers only once it watches the transaction
         path = announce_path(self.state_dir, txn)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -204,15 +204,11 @@ def _run(
         confirm_timeout=confirm_timeout,
         runner=runner,
         staged=proposal.staged,
+        # Armed before the record exists (a guard waits for it): one write names
+        # the guard, and nothing is on disk to take back if it never comes.
+        guard=host.deadman.armed(txn) if host.deadman is not None else None,
     )
     host.store.save_pending(pending)  # before the first write, files included
-    if host.deadman is not None:
-        try:
-            pending = pending.with_(guard=host.deadman.armed(txn))
-        except BaseException:
-            host.store.drop_pending()  # nothing was written yet; the guard exits
-            raise
-        host.store.save_pending(pending)
     try:
         staged.install(proposal.staged)
         started = host.clock.monotonic()
