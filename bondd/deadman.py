@@ -167,10 +167,13 @@ class GuardStarter:
     def _spare_may_live(self, spare: Spare) -> bool:
         if spare.child is not None and spare.child.poll() is not None:
             return False
-        if spareguard.socket_path(self.state_dir, spare.name).exists():
+        path = spareguard.socket_path(self.state_dir, spare.name)
+        if path.exists():
             return True
-        if spare.parent is not None:  # forks it when its transaction has ended
-            return spare.parent.alive()
+        if spare.parent is not None:
+            # Its parent forks it once its transaction has ended and leaves
+            # when it listens: alive parent, or the socket there after all.
+            return spare.parent.alive() or path.exists()
         return time.monotonic() - spare.started < SPARE_READY
 
     def _drop_spare(self) -> None:

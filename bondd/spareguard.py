@@ -80,13 +80,15 @@ def listen(path: Path) -> socket.socket:
     """The spare's socket, root's only (the state directory is too)."""
     path.unlink(missing_ok=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    umask = os.umask(0o177)  # created 0600, never wider for a moment
     try:
         sock.bind(str(path))
-        os.chmod(path, 0o600)
         sock.listen(4)
     except BaseException:
         sock.close()
         raise
+    finally:
+        os.umask(umask)
     return sock
 
 

@@ -49,6 +49,7 @@ POLL = 0.25  # how often the pending record is re-read; a runner's death wakes i
 HANG_KILL_WAIT = 5.0
 NO_RECORD_GRACE = 60.0
 RETRY = 5.0  # the runner pre-selects probes before writing the record
+SUCCESSOR_WAIT = 10.0  # a spare's successor listens by then, or is taken as gone
 
 
 class RunnerWatch:
@@ -206,7 +207,8 @@ def handed_transaction(
     runners = RunnerWatch()
     runners.watch(runner)
     try:
-        while runner.alive():
+        # A spare whose socket was removed (its runner gave up on it) is not needed.
+        while runner.alive() and path.exists():
             fds = [listener.fileno()] if runners.fd is None else [listener.fileno(), runners.fd]
             ready = select.select(fds, [], [], POLL if runners.fd is None else 5.0)[0]
             if listener.fileno() not in ready:
@@ -226,27 +228,28 @@ def handed_transaction(
         path.unlink(missing_ok=True)
 
 
-def fork_next_spare() -> bool:
-    """True in a new process that is to be the runner's next spare guard.
+def fork_next_spare(state_dir: Path, name: str) -> bool:
+    """True in a new process that is to be the runner's next spare guard, `name`.
 
-    Forked twice, so it belongs to init, not to this guard, and in a session
-    of its own; it is past every import already, so it listens within
-    milliseconds where a new Python process takes a second or more (fork is
-    slow in the lab too, so it happens after the transaction, not in it).
+    It is past every import already, so it listens within milliseconds where
+    a new Python process takes a second or more. In a session of its own.
+    Forked after the transaction, not in it: a fork of a Python process is
+    slow too (0.2-1 s in the lab). This guard, its parent, leaves once it
+    listens (or died): the runner always finds one of the two.
     """
     try:
-        middle = os.fork()
+        child = os.fork()
     except OSError:
         return False
-    if middle == 0:
-        try:
-            os.setsid()
-            if os.fork() == 0:
-                return True
-        except OSError:
-            pass
-        os._exit(0)
-    os.waitpid(middle, 0)
+    if child == 0:
+        os.setsid()
+        return True
+    path = spareguard.socket_path(state_dir, name)
+    deadline = time.monotonic() + SUCCESSOR_WAIT
+    while not path.exists() and time.monotonic() < deadline:
+        if os.waitpid(child, os.WNOHANG)[0] == child:
+            break
+        time.sleep(0.01)
     return False
 
 
@@ -268,7 +271,11 @@ def serve_as_spare(args: argparse.Namespace, runner: Holder, log: logging.Logger
             with conn:  # armed: the kernel is open, everything is imported
                 spareguard.answer(conn, Holder.me("guard"), following)
             code = watch(host, txn, runner, log)
-        if following is None or not runner.alive() or not fork_next_spare():
+        if (
+            following is None
+            or not runner.alive()
+            or not fork_next_spare(args.state_dir, following)
+        ):
             return code
         spare = following  # the next spare: the same wait under its new name
 

@@ -257,7 +257,8 @@ def _preselect(
 
 def commit(host: Host, pending: Pending) -> None:
     host.store.save_committed(pending.proposal_hash, pending.proposal)
-    host.store.save_ownership(pending.ownership_after)
+    if host.store.ownership() != pending.ownership_after:  # run_plan saved it already
+        host.store.save_ownership(pending.ownership_after)
     host.store.drop_pending()
     count_transaction(host.store.dir, "committed", host.wall())
 
