@@ -22,6 +22,7 @@ standalone bondctl always starts its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -110,6 +111,32 @@ class Spare:
     started: float  # time.monotonic()
     child: subprocess.Popen[bytes] | None  # None: a systemd unit, or forked by `parent`
     parent: Holder | None = None  # the guard that forks it once its transaction ends
+    unit: str | None = None  # the systemd unit it runs in
+
+    def stop(self, state_dir: Path) -> None:
+        """End a spare that guards nothing: never left waiting for a hand that will not
+        come (after bondd stops, `dpkg --purge` finds no guard unit of it either)."""
+        spareguard.socket_path(state_dir, self.name).unlink(missing_ok=True)
+        if self.child is not None:
+            if self.child.poll() is None:
+                self.child.terminate()
+                try:
+                    self.child.wait(timeout=ARM_TIMEOUT / 2)
+                except subprocess.TimeoutExpired:
+                    self.child.kill()
+                    self.child.wait()
+        elif self.unit is not None and (systemctl := shutil.which("systemctl")):
+            # Failing that, it leaves by itself when its runner has gone.
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                subprocess.run(
+                    [systemctl, "stop", "--quiet", f"{self.unit}.service"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                    timeout=ARM_TIMEOUT / 2,
+                )
+        # One forked by `parent` leaves when its socket has gone.
 
 
 SPARE_READY = ARM_TIMEOUT / 2  # a spare not listening by then is taken as gone
@@ -147,22 +174,17 @@ class GuardStarter:
             return
         self._drop_spare()
         name = uuid.uuid4().hex[:12]
+        unit = f"bondd-guard-spare-{name}"
         argv = guard_argv(self.state_dir, name, runner, spare=True)
         try:
-            child = self._launch(argv, f"bondd-guard-spare-{name}", chain=True)
+            child = self._launch(argv, unit, chain=True)
         except GuardError:
             return  # the next transaction starts its own guard, and says why if that fails
-        self.spare = Spare(name, runner, time.monotonic(), child)
+        self.spare = Spare(name, runner, time.monotonic(), child, unit=None if child else unit)
 
     def close(self) -> None:
-        """The spare guards nothing yet: a detached one is ended now (one in a systemd
-        unit of its own leaves when its runner does)."""
-        spare, self.spare = self.spare, None
-        if spare is not None and spare.child is not None and spare.child.poll() is None:
-            spare.child.terminate()
-            spare.child.wait(timeout=ARM_TIMEOUT)
-        if spare is not None:
-            spareguard.socket_path(self.state_dir, spare.name).unlink(missing_ok=True)
+        """The spare guards nothing yet: it is ended with its runner's host."""
+        self._drop_spare()
 
     def _spare_may_live(self, spare: Spare) -> bool:
         if spare.child is not None and spare.child.poll() is not None:
@@ -177,9 +199,10 @@ class GuardStarter:
         return time.monotonic() - spare.started < SPARE_READY
 
     def _drop_spare(self) -> None:
-        if self.spare is not None:
-            spareguard.socket_path(self.state_dir, self.spare.name).unlink(missing_ok=True)
-            self.spare = None
+        """Forget the spare, ending it: gone, too slow, or no longer needed."""
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            spare.stop(self.state_dir)
 
     def _hand(self, txn: str, runner: Holder) -> Holder | None:
         """Hand `txn` to the spare; its holder, or None if there is no working spare."""
@@ -194,9 +217,10 @@ class GuardStarter:
                 answer = spareguard.hand(path, txn)
                 break
             time.sleep(0.02)  # still starting up: sooner ready than a new one
-        self._drop_spare()  # used, or gone: never handed a second transaction
         if answer is None:
+            self._drop_spare()  # gone or stuck: a new guard for this one, a new spare next
             return None
+        self.spare = None  # it guards `txn` now: never handed a second transaction
         guard, following = answer
         if following is not None:
             self.spare = Spare(following, runner, time.monotonic(), None, guard)
