@@ -9,20 +9,31 @@ the deadline. It lives outside the runner's reach: a session of its own (so
 a dying SSH session's SIGHUP and a killed bondctl leave it alone), and,
 where systemd is PID 1, a transient service unit of its own (so stopping
 bondd.service, whose cgroup systemd kills whole, leaves it running).
+
+The daemon does not wait for a new guard's start in every transaction: it
+keeps one spare guard started ahead (`keep_spare`; bondd.spareguard), hands
+it the transaction, and starts the next spare at once, at the lowest CPU
+priority, so its start-up runs behind the transaction (a detached spare
+forks its successor instead, once its own transaction has ended: no new
+Python process at all). A spare that is gone (killed, or never came up) is
+replaced, and that transaction starts its own guard as before. A
+standalone bondctl always starts its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bondd import atomic
+from bondd import atomic, spareguard
 from bondd.engine.holder import Holder
 from bondd.errors import GuardError
 
@@ -49,7 +60,8 @@ def under_systemd() -> bool:
         return False
 
 
-def guard_argv(state_dir: Path, txn: str, runner: Holder) -> list[str]:
+def guard_argv(state_dir: Path, txn: str, runner: Holder, *, spare: bool = False) -> list[str]:
+    """`spare`: `txn` names the spare (its socket), and the guard waits to be handed one."""
     # Isolated (-I: no PYTHONPATH, no user site, no cwd on the path): the guard
     # runs as root for minutes, so nothing of the caller's environment steers it.
     return [
@@ -59,7 +71,7 @@ def guard_argv(state_dir: Path, txn: str, runner: Holder) -> list[str]:
         "bondd.cli.guard",
         "--state-dir",
         str(state_dir.resolve()),
-        "--txn",
+        "--spare" if spare else "--txn",
         txn,
         "--runner-pid",
         str(runner.pid),
@@ -91,21 +103,139 @@ def guard_env() -> dict[str, str]:
 
 
 @dataclass
+class Spare:
+    """A guard started ahead, for transactions of `runner`."""
+
+    name: str
+    runner: Holder
+    started: float  # time.monotonic()
+    child: subprocess.Popen[bytes] | None  # None: a systemd unit, or forked by `parent`
+    parent: Holder | None = None  # the guard that forks it once its transaction ends
+    unit: str | None = None  # the systemd unit it runs in
+
+    def stop(self, state_dir: Path) -> None:
+        """End a spare that guards nothing: never left waiting for a hand that will not
+        come (after bondd stops, `dpkg --purge` finds no guard unit of it either)."""
+        spareguard.socket_path(state_dir, self.name).unlink(missing_ok=True)
+        if self.child is not None:
+            if self.child.poll() is None:
+                self.child.terminate()
+                try:
+                    self.child.wait(timeout=ARM_TIMEOUT / 2)
+                except subprocess.TimeoutExpired:
+                    self.child.kill()
+                    self.child.wait()
+        elif self.unit is not None and (systemctl := shutil.which("systemctl")):
+            # Failing that, it leaves by itself when its runner has gone.
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                subprocess.run(
+                    [systemctl, "stop", "--quiet", f"{self.unit}.service"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                    timeout=ARM_TIMEOUT / 2,
+                )
+        # One forked by `parent` leaves when its socket has gone.
+
+
+SPARE_READY = ARM_TIMEOUT / 2  # a spare not listening by then is taken as gone
+
+
+@dataclass
 class GuardStarter:
-    """The real dead-man timer for `Host.deadman`: one guard process per transaction."""
+    """The real dead-man timer for `Host.deadman`: one guard process per transaction.
+
+    `keep_spare` (the daemon): hand each transaction to a spare started ahead."""
 
     state_dir: Path
     use_systemd: bool | None = None  # None: where systemd is PID 1
+    keep_spare: bool = False
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    spare: Spare | None = None
+    handed: dict[str, Holder] = field(default_factory=dict)
 
     def start(self, txn: str, runner: Holder) -> None:
         self.children = [c for c in self.children if c.poll() is None]  # reap ended guards
         announce_path(self.state_dir, txn).unlink(missing_ok=True)
-        argv = guard_argv(self.state_dir, txn, runner)
+        if self.keep_spare:
+            guard = self._hand(txn, runner)
+            if guard is not None:
+                self.handed[txn] = guard
+                self.prepare(runner)  # unless the spare forked the next one
+                return
+        self._launch(guard_argv(self.state_dir, txn, runner), f"bondd-guard-{txn}")
+        if self.keep_spare:
+            self.prepare(runner)  # behind this transaction
+
+    def prepare(self, runner: Holder) -> None:
+        """Start a spare guard for `runner`'s next transaction, unless one is on its way."""
+        if self.spare is not None and self._spare_may_live(self.spare):
+            return
+        self._drop_spare()
+        name = uuid.uuid4().hex[:12]
+        unit = f"bondd-guard-spare-{name}"
+        argv = guard_argv(self.state_dir, name, runner, spare=True)
+        try:
+            child = self._launch(argv, unit, chain=True)
+        except GuardError:
+            return  # the next transaction starts its own guard, and says why if that fails
+        self.spare = Spare(name, runner, time.monotonic(), child, unit=None if child else unit)
+
+    def close(self) -> None:
+        """The spare guards nothing yet: it is ended with its runner's host."""
+        self._drop_spare()
+
+    def _spare_may_live(self, spare: Spare) -> bool:
+        if spare.child is not None and spare.child.poll() is not None:
+            return False
+        path = spareguard.socket_path(self.state_dir, spare.name)
+        if path.exists():
+            return True
+        if spare.parent is not None:
+            # Its parent forks it once its transaction has ended and leaves
+            # when it listens: alive parent, or the socket there after all.
+            return spare.parent.alive() or path.exists()
+        return time.monotonic() - spare.started < SPARE_READY
+
+    def _drop_spare(self) -> None:
+        """Forget the spare, ending it: gone, too slow, or no longer needed."""
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            spare.stop(self.state_dir)
+
+    def _hand(self, txn: str, runner: Holder) -> Holder | None:
+        """Hand `txn` to the spare; its holder, or None if there is no working spare."""
+        spare = self.spare
+        if spare is None or (spare.runner.pid, spare.runner.start) != (runner.pid, runner.start):
+            return None
+        path = spareguard.socket_path(self.state_dir, spare.name)
+        answer = None
+        deadline = time.monotonic() + SPARE_READY
+        while self._spare_may_live(spare) and time.monotonic() < deadline:
+            if path.exists():  # listening, or a stale socket of one that died
+                answer = spareguard.hand(path, txn)
+                break
+            time.sleep(0.02)  # still starting up: sooner ready than a new one
+        if answer is None:
+            self._drop_spare()  # gone or stuck: a new guard for this one, a new spare next
+            return None
+        self.spare = None  # it guards `txn` now: never handed a second transaction
+        guard, following = answer
+        if following is not None:
+            self.spare = Spare(following, runner, time.monotonic(), None, guard)
+        return guard
+
+    def _launch(
+        self, argv: list[str], unit: str, *, chain: bool = False
+    ) -> subprocess.Popen[bytes] | None:
+        """Start a guard process; its Popen, or None when systemd runs it in a unit of its own.
+
+        `chain`: a detached spare forks its successor. Not in a systemd unit,
+        which ends with its main process, and would take the successor along."""
         systemd = under_systemd() if self.use_systemd is None else self.use_systemd
         run = shutil.which(SYSTEMD_RUN) if systemd else None
         if run:
-            unit = f"bondd-guard-{txn}"
             try:
                 done = subprocess.run(
                     [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv],
@@ -118,7 +248,7 @@ class GuardStarter:
                     env=guard_env(),
                 )
                 if done.returncode == 0:
-                    return
+                    return None
             except (OSError, subprocess.TimeoutExpired):
                 pass
             # No way to systemd (a rescue shell, a container): a detached process.
@@ -126,7 +256,7 @@ class GuardStarter:
             log = state_log(self.state_dir)
             try:
                 child = subprocess.Popen(
-                    argv,
+                    [*argv, "--chain"] if chain else argv,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -143,9 +273,13 @@ class GuardStarter:
                 " nothing was changed"
             ) from exc
         self.children.append(child)
+        return child
 
     def armed(self, txn: str, timeout: float = ARM_TIMEOUT) -> Holder:
         """Wait for the guard's announcement; GuardError if it never comes."""
+        handed = self.handed.pop(txn, None)
+        if handed is not None:
+            return handed  # a spare answers only once it watches the transaction
         path = announce_path(self.state_dir, txn)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

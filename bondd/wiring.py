@@ -13,7 +13,7 @@ from pathlib import Path
 from bondd.deadman import GuardStarter
 from bondd.engine.boundary import Clock
 from bondd.engine.clock import SystemClock
-from bondd.engine.holder import boot_id
+from bondd.engine.holder import Holder, boot_id
 from bondd.engine.store import Store
 from bondd.engine.transaction import Host
 from bondd.kernel.netlink import connect
@@ -27,6 +27,11 @@ def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl"
     ipr = connect()
     reader = KernelReader(ipr)
     writer = KernelWriter(ipr)
+    # The daemon keeps a guard started ahead for its next transaction; bondctl
+    # and the guard itself start one when they need it.
+    guards = GuardStarter(state_dir, keep_spare=role == "bondd")
+    if guards.keep_spare:
+        guards.prepare(Holder.me(role))
     try:
         yield Host(
             reader,
@@ -35,10 +40,11 @@ def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl"
             clock or SystemClock(),
             NetworkProber(),
             boot_id(),
-            deadman=GuardStarter(state_dir),
+            deadman=guards,
             role=role,
         )
     finally:
+        guards.close()
         reader.close()
         writer.close()
         ipr.close()

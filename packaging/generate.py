@@ -650,6 +650,10 @@ def render_bondctl() -> str:
         " systemd is PID 1, in a transient unit \\fIbondd\\-guard\\-TXN.service\\fR of its own)"
         " and is named in the pending record with the process running the transaction"
         " (PID, start time and boot id, so a reused PID is never taken for it).",
+        " The daemon does not wait for a new process: it keeps one guard started ahead"
+        " (a spare, past its start-up, in its own unit or session too) and hands it the"
+        " transaction over a socket in the state directory that only the daemon may use;"
+        " a spare that is gone is replaced, and that transaction starts its own guard.",
         ".PP",
         "If the process running the transaction dies while applying, verifying, probing or"
         " waiting for the LACP gate (SIGKILL included), the guard sees it at once (it waits"

@@ -12,6 +12,15 @@ It says "armed" once it can roll back, then watches the pending record:
 
 It ignores SIGHUP (a dying SSH session) and exits when the runner dies
 before it ever wrote the pending record (nothing was changed).
+
+`--spare`: the daemon's guard started ahead (bondd.spareguard). It starts up
+at the lowest CPU priority (behind the transaction whose guard it replaces),
+then, at its normal priority and with the kernel open, waits on its socket
+to be handed a transaction by its runner, and from there on is that
+transaction's guard. `--chain` (a detached spare): when that transaction
+has ended, it forks the runner's next spare before it leaves.
+The module imports only what that wait needs; the engine, the kernel layer
+and pyroute2 load in `main`, after the priority drop.
 """
 
 from __future__ import annotations
@@ -21,21 +30,26 @@ import logging
 import os
 import select
 import signal
+import socket
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bondd import spareguard
 from bondd.engine.holder import Holder, start_time
-from bondd.engine.pending import Pending, Phase
-from bondd.engine.transaction import Host, take_over
-from bondd.engine.window import ConfirmWindow
-from bondd.errors import BonddError
-from bondd.log import event, setup
+from bondd.engine.lock import holders
+
+if TYPE_CHECKING:
+    from bondd.engine.pending import Pending
+    from bondd.engine.transaction import Host
 
 POLL = 0.25  # how often the pending record is re-read; a runner's death wakes it at once
 HANG_KILL_WAIT = 5.0
 NO_RECORD_GRACE = 60.0
 RETRY = 5.0  # the runner pre-selects probes before writing the record
+SUCCESSOR_WAIT = 10.0  # a spare's successor listens by then, or is taken as gone
 
 
 class RunnerWatch:
@@ -75,6 +89,9 @@ class RunnerWatch:
 
 def due(host: Host, pending: Pending) -> str | None:
     """Why the guard must roll back now, or None."""
+    from bondd.engine.pending import Phase  # noqa: PLC0415
+    from bondd.engine.window import ConfirmWindow  # noqa: PLC0415
+
     runner = pending.runner
     if pending.phase is Phase.ROLLING_BACK and runner is not None and runner.pid == os.getpid():
         return "retrying a rollback that failed"
@@ -96,16 +113,41 @@ def due(host: Host, pending: Pending) -> str | None:
     return None
 
 
+def record_stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def watch(host: Host, txn: str, runner: Holder | None, log: logging.Logger) -> int:
+    from bondd.engine.transaction import take_over  # noqa: PLC0415
+    from bondd.errors import BonddError  # noqa: PLC0415
+    from bondd.log import event  # noqa: PLC0415
+
     seen = False
     started = time.monotonic()
     runners = RunnerWatch()
     runners.watch(runner)
+    stamp: tuple[int, int, int] | None = None
+    pending: Pending | None = None
     try:
         while True:
-            pending = host.store.pending()
+            # Parsed again only when replaced (atomic writes: a new inode): the
+            # record of 64 bonds is tens of ms of JSON, every POLL, next to
+            # the transaction it guards.
+            now = record_stamp(host.store.pending_path)
+            if now is None or now != stamp:
+                pending = host.store.pending()
+                stamp = now if pending is not None else None
             if pending is None or pending.txn != txn:
                 if seen or runner is None or not runner.alive():
+                    return 0
+                held = holders(host.store.dir)
+                if held is not None and runner.pid not in held:
+                    # Out of its transaction (it holds the lock throughout): the
+                    # record came and went between two looks, or never came.
                     return 0
                 if time.monotonic() - started > NO_RECORD_GRACE:
                     return 0
@@ -136,29 +178,150 @@ def watch(host: Host, txn: str, runner: Holder | None, log: logging.Logger) -> i
         runners.close()
 
 
+def lowest_priority() -> int | None:
+    """Drop to nice 19; the priority to come back to, or None where that is not allowed."""
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, 0, 19)
+    except OSError:  # a seccomp filter without setpriority: start up at the runner's priority
+        return None
+    return before
+
+
+def restore_priority(before: int | None) -> None:
+    if before is None:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
+    except OSError:  # no CAP_SYS_NICE: stays behind; it still gets the CPU when idle
+        print(f"{time.strftime('%F %T')} guard: stays at nice 19", file=sys.stderr)
+
+
+def handed_transaction(
+    state_dir: Path, spare: str, runner: Holder
+) -> tuple[str, socket.socket] | None:
+    """A spare's wait: the transaction its runner hands it (and the connection to answer
+    on), or None once the runner is gone."""
+    path = spareguard.socket_path(state_dir, spare)
+    listener = spareguard.listen(path)
+    runners = RunnerWatch()
+    runners.watch(runner)
+    try:
+        # A spare whose socket was removed (its runner gave up on it) is not needed.
+        while runner.alive() and path.exists():
+            fds = [listener.fileno()] if runners.fd is None else [listener.fileno(), runners.fd]
+            ready = select.select(fds, [], [], POLL if runners.fd is None else 5.0)[0]
+            if listener.fileno() not in ready:
+                continue
+            conn, _ = listener.accept()
+            txn = spareguard.requested_txn(conn, runner)
+            if txn is None:
+                conn.close()
+                continue
+            # Nobody can hand it a second one: the socket goes before the answer.
+            path.unlink(missing_ok=True)
+            return txn, conn
+        return None
+    finally:
+        listener.close()
+        runners.close()
+        path.unlink(missing_ok=True)
+
+
+def fork_next_spare(state_dir: Path, name: str) -> bool:
+    """True in a new process that is to be the runner's next spare guard, `name`.
+
+    It is past every import already, so it listens within milliseconds where
+    a new Python process takes a second or more. In a session of its own.
+    Forked after the transaction, not in it: a fork of a Python process is
+    slow too (0.2-1 s in the lab). This guard, its parent, leaves once it
+    listens (or died): the runner always finds one of the two.
+    """
+    try:
+        child = os.fork()
+    except OSError:
+        return False
+    if child == 0:
+        os.setsid()
+        return True
+    path = spareguard.socket_path(state_dir, name)
+    deadline = time.monotonic() + SUCCESSOR_WAIT
+    while not path.exists() and time.monotonic() < deadline:
+        if os.waitpid(child, os.WNOHANG)[0] == child:
+            break
+        time.sleep(0.01)
+    return False
+
+
+def serve_as_spare(args: argparse.Namespace, runner: Holder, log: logging.Logger) -> int:
+    """A spare: wait with the kernel open, answer once handed a transaction, guard it.
+
+    `--chain`: once that transaction has ended, fork the next spare (named
+    in the answer) before leaving."""
+    from bondd.wiring import open_host  # noqa: PLC0415
+
+    spare = args.spare
+    while True:
+        following = uuid.uuid4().hex[:12] if args.chain else None
+        with open_host(args.state_dir, role="guard") as host:
+            handed = handed_transaction(args.state_dir, spare, runner)
+            if handed is None:
+                return 0
+            txn, conn = handed
+            with conn:  # armed: the kernel is open, everything is imported
+                spareguard.answer(conn, Holder.me("guard"), following)
+            code = watch(host, txn, runner, log)
+        if (
+            following is None
+            or not runner.alive()
+            or not fork_next_spare(args.state_dir, following)
+        ):
+            return code
+        spare = following  # the next spare: the same wait under its new name
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bondd-guard")
     parser.add_argument("--state-dir", type=Path, required=True)
-    parser.add_argument("--txn", required=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--txn")
+    which.add_argument("--spare", help="wait to be handed a transaction (bondd.spareguard)")
+    parser.add_argument(
+        "--chain", action="store_true", help="a spare forks the next spare after its transaction"
+    )
     parser.add_argument("--runner-pid", type=int)
     parser.add_argument("--runner-start", type=int)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    log = setup()
-    # Imported after the arguments: `--help` needs no kernel.
+    if args.spare and not spareguard.TXN.fullmatch(args.spare):
+        parser.error("--spare: a name of hex digits")
+    if args.spare and not spareguard.TXN.fullmatch(args.spare):
+        parser.error("--spare: a name of hex digits")
+    priority = lowest_priority() if args.spare else None
+    # Imported after the arguments: `--help` needs no kernel. All of them
+    # before a spare waits: handed a transaction, it can roll back at once.
     from bondd.deadman import announce  # noqa: PLC0415
+    from bondd.engine import pending, transaction, window  # noqa: F401, PLC0415
+    from bondd.log import setup  # noqa: PLC0415
     from bondd.wiring import open_host  # noqa: PLC0415
 
+    log = setup()
     runner = None
     if args.runner_pid:
         runner = Holder(args.runner_pid, args.runner_start or 0, Holder.me("").boot_id, "")
+    name = args.txn or f"spare {args.spare}"
     try:
+        if args.spare:
+            restore_priority(priority)
+            if runner is None:
+                raise SystemExit("a spare guard needs --runner-pid")
+            return serve_as_spare(args, runner, log)
         with open_host(args.state_dir, role="guard") as host:
             announce(args.state_dir, args.txn, Holder.me("guard"))
             return watch(host, args.txn, runner, log)
     except BaseException as exc:
         # stderr is the state directory's guard.log (bondd.deadman.state_log).
-        print(f"{time.strftime('%F %T')} guard {args.txn}: failed: {exc!r}", file=sys.stderr)
+        print(f"{time.strftime('%F %T')} guard {name}: failed: {exc!r}", file=sys.stderr)
         raise
 
 

@@ -58,3 +58,29 @@ class TransactionLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+PROC_LOCKS = Path("/proc/locks")
+
+
+def holders(state_dir: Path) -> set[int] | None:
+    """The PIDs holding the lock now (from /proc/locks, without touching the lock:
+    a probe that took it, however briefly, could fail a transaction starting
+    then); None where that cannot be told."""
+    try:
+        inode = (state_dir / "lock").stat().st_ino
+        text = PROC_LOCKS.read_text()
+    except FileNotFoundError:
+        return set()  # no lock file: nobody ever held it
+    except OSError:
+        return None
+    pids = set()
+    for line in text.splitlines():
+        # "1: FLOCK  ADVISORY  WRITE 1234 00:1f:5678 0 EOF"; waiters are marked "->"
+        fields = line.split()
+        if len(fields) < 6 or fields[1] == "->" or fields[1] != "FLOCK":
+            continue
+        device_inode = fields[5].rsplit(":", 1)
+        if len(device_inode) == 2 and device_inode[1] == str(inode) and fields[4].isdigit():
+            pids.add(int(fields[4]))
+    return pids

@@ -191,17 +191,12 @@ def _run(
         confirm_timeout=confirm_timeout,
         runner=runner,
         staged=proposal.staged,
+        # Armed before the record exists (a guard waits for it): one write names
+        # the guard, and nothing is on disk to take back if it never comes.
+        guard=host.deadman.armed(txn) if host.deadman is not None else None,
     )
     with shielded():
         host.store.save_pending(pending)  # before the first write, files included
-    if host.deadman is not None:
-        try:
-            pending = pending.with_(guard=host.deadman.armed(txn))
-        except BaseException:
-            host.store.drop_pending()  # nothing was written yet; the guard exits
-            raise
-        with shielded():
-            host.store.save_pending(pending)
     try:
         with interruptible():  # a signal from here on is answered by a rollback
             staged.install(proposal.staged)
@@ -253,7 +248,8 @@ def _preselect(
 def commit(host: Host, pending: Pending) -> None:
     with shielded(absorb=True):  # begun, a commit is past undoing: a signal gets the result
         host.store.save_committed(pending.proposal_hash, pending.proposal)
-        host.store.save_ownership(pending.ownership_after)
+        if host.store.ownership() != pending.ownership_after:  # run_plan saved it already
+            host.store.save_ownership(pending.ownership_after)
         host.store.drop_pending()
     count_transaction(host.store.dir, "committed", host.wall())
 

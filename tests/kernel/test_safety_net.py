@@ -288,3 +288,70 @@ def test_daemon_stopped_in_a_confirm_window_hands_the_deadline_to_the_guard(
     finally:
         client.kill()
         client.wait()
+
+
+def spare_guards() -> set[int]:
+    """PIDs of the daemon's spare guards (`bondd.cli.guard --spare`), from /proc."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"bondd.cli.guard" in argv and b"--spare" in argv:
+            found.add(int(proc.name))
+    return found
+
+
+def test_daemon_sigkilled_during_the_probes_is_rolled_back_by_the_spare_it_handed_them(
+    lab: Lab, daemon: Daemon, tmp_path: Path
+) -> None:
+    two_port_lab(lab)
+    (daemon.config_dir / "10-bond.yaml").write_text(config())
+    daemon.start()
+    wait_for(lambda: master_of("p1") == "bond0", timeout=60, interval=0.2)
+    wait_for(lambda: lab.ping(SWITCH_ADDRESS, count=1, interval=0.2).received > 0, 20, 0.2)
+    wait_for(lambda: bool(spare_guards()), timeout=60, interval=0.2)
+    spares = spare_guards()  # started ahead, before this change was asked for
+    before = kernel_state(NAMES)
+    change = tmp_path / "10-bond.yaml"
+    change.write_text(config(CUT_ADDRESS))
+    client = subprocess.Popen(
+        [
+            BONDCTL,
+            "--config-dir",
+            str(daemon.config_dir),
+            "--state-dir",
+            str(daemon.state_dir),
+            "--run-dir",
+            str(daemon.run_dir),
+            "apply",
+            "--yes",
+            str(change),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: has_address("bond0", CUT_ADDRESS), timeout=60, interval=0.05)
+        time.sleep(0.5)  # inside the probes: the ping gets no answer for 20 s
+        pending = Store(daemon.state_dir).pending()
+        assert pending is not None and pending.guard is not None, "should still be probing"
+        assert pending.guard.pid in spares, (pending.guard, spares)  # no new guard process
+        daemon.signal(signal.SIGKILL)
+        killed = time.monotonic()
+        wait_for(lambda: kernel_state(NAMES) == before, timeout=30, interval=0.1)
+        restored = time.monotonic() - killed
+        print(f"\nLAB-FIGURE daemon SIGKILLed during probes -> old state in {restored:.2f}s")
+        assert restored < DEAD_MAN_BOUND
+        wait_for(lambda: Store(daemon.state_dir).pending() is None, timeout=10, interval=0.1)
+        assert (daemon.config_dir / "10-bond.yaml").read_text() == config()
+        rolled = [e.get("MESSAGE", "") for e in daemon.events("rolled_back")]
+        assert any("guard: rolled back" in m and "died while applying" in m for m in rolled)
+        wait_for(lambda: not spare_guards(), timeout=30, interval=0.2)  # none left behind
+    finally:
+        client.kill()
+        client.wait()

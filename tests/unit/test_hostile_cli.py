@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from bondd import config
 from bondd.cli.main import main
 from bondd.cli.output import print_error
 from bondd.config import limits, staging
+from bondd.config.digest import FilesDigest
 from bondd.durations import CONFIRM_TIMEOUT, SpanError, seconds
 from bondd.errors import StagingError
 from bondd.log import event, setup
@@ -66,8 +66,9 @@ def test_the_digest_is_of_the_bytes_parsed_even_when_the_file_changes_after(
 
     monkeypatch.setattr(limits, "read_bounded", read_then_overwrite)
     result = config.check([tmp_path], explicit=True)
-    expected = hashlib.sha256(path.name.encode() + b"\0" + old + b"\0").hexdigest()[:16]
-    assert result.digest == expected
+    expected = FilesDigest()
+    expected.add(path, old)
+    assert result.digest == expected.hexdigest()
     assert result.digest != config.content_hash(result.files)  # a second read sees the new file
 
 

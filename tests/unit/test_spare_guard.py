@@ -1,0 +1,130 @@
+"""The daemon's spare guard (bondd.spareguard), with real guard processes.
+
+A transaction handed to the spare gets a guard at once; the spare's
+successor comes from a fork, not a new process; a spare that was killed is
+replaced and its transaction starts a guard of its own; only the runner
+may hand a spare a transaction. (The lab proves the rollback itself:
+tests/kernel/test_safety_net.py, a daemon SIGKILLed with a spare's guard.)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bondd import deadman, spareguard
+from bondd.engine.holder import Holder
+from bondd.engine.lock import TransactionLock, holders
+
+pytestmark = pytest.mark.unit
+
+
+def wait_until(what: object, timeout: float = 30.0) -> None:
+    assert callable(what)
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def starter(tmp_path: Path) -> Iterator[deadman.GuardStarter]:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    guards = deadman.GuardStarter(state_dir, use_systemd=False, keep_spare=True)
+    guards.prepare(Holder.me("bondd"))
+    yield guards
+    guards.close()
+    for child in guards.children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def listening(guards: deadman.GuardStarter) -> bool:
+    spare = guards.spare
+    return spare is not None and spareguard.socket_path(guards.state_dir, spare.name).exists()
+
+
+def test_a_handed_spare_guards_at_once_and_forks_its_successor(
+    starter: deadman.GuardStarter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launched: list[list[str]] = []
+    launch = starter._launch
+
+    def counted(argv: list[str], unit: str, *, chain: bool = False) -> object:
+        launched.append(argv)
+        return launch(argv, unit, chain=chain)
+
+    monkeypatch.setattr(starter, "_launch", counted)
+    wait_until(lambda: listening(starter))
+    assert starter.spare is not None and starter.spare.child is not None
+    spare_pid = starter.spare.child.pid
+    me = Holder.me("bondd")
+    started = time.monotonic()
+    starter.start("aa01", me)
+    guard = starter.armed("aa01")
+    assert time.monotonic() - started < 5  # no Python start, no imports
+    assert guard.pid == spare_pid and guard.alive()
+    # No record and we hold no lock: its transaction is over; it forks the
+    # next spare, which the next transaction gets, and no process is started.
+    wait_until(lambda: not guard.alive())
+    starter.start("aa02", me)
+    second = starter.armed("aa02")
+    assert second.pid != spare_pid and second.alive()
+    assert launched == []  # only the first spare was a new process
+    assert starter.spare is not None and starter.spare.parent == second
+
+
+def test_a_killed_spare_is_replaced_and_its_transaction_still_gets_a_guard(
+    starter: deadman.GuardStarter,
+) -> None:
+    wait_until(lambda: listening(starter))
+    assert starter.spare is not None and starter.spare.child is not None
+    killed = starter.spare.child
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    starter.start("bb01", Holder.me("bondd"))
+    guard = starter.armed("bb01")  # a new guard's announcement, as without a spare
+    assert guard.pid != killed.pid and guard.alive()
+    assert starter.spare is not None and starter.spare.child is not None
+    assert starter.spare.child.pid not in (killed.pid, guard.pid)  # the replacement
+    wait_until(lambda: listening(starter))
+
+
+def test_only_the_runner_can_hand_a_spare_a_transaction(starter: deadman.GuardStarter) -> None:
+    wait_until(lambda: listening(starter))
+    assert starter.spare is not None
+    path = spareguard.socket_path(starter.state_dir, starter.spare.name)
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from bondd import spareguard;"
+            " print(spareguard.hand(Path(sys.argv[1]), 'cc01', 10))",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert other.stdout.strip() == "None"
+    assert path.exists()  # still waiting for its runner
+    starter.start("cc02", Holder.me("bondd"))
+    assert starter.armed("cc02").pid == starter.children[0].pid
+
+
+def test_the_lock_holders_are_read_without_taking_the_lock(tmp_path: Path) -> None:
+    assert holders(tmp_path) == set()
+    with TransactionLock(tmp_path):
+        assert holders(tmp_path) == {os.getpid()}
+        with pytest.raises(Exception, match="in progress"):
+            TransactionLock(tmp_path).__enter__()  # still ours: reading took nothing
+    assert holders(tmp_path) == set()
