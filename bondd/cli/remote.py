@@ -111,7 +111,3 @@ def _countdown(seconds: int) -> None:
         end="",
         flush=True,
     )
-
-
-def simple(args: argparse.Namespace, cmd: str) -> dict[str, Any]:
-    return check(request(args.run_dir, {"cmd": cmd}))
