@@ -15,7 +15,6 @@ from bondd.engine.boundary import Clock
 from bondd.engine.clock import SystemClock
 from bondd.engine.store import Store
 from bondd.engine.transaction import Host, read_boot_id
-from bondd.kernel.netlink import connect
 from bondd.kernel.probe import NetworkProber
 from bondd.kernel.reader import KernelReader
 from bondd.kernel.writer import KernelWriter
@@ -23,9 +22,8 @@ from bondd.kernel.writer import KernelWriter
 
 @contextmanager
 def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl") -> Iterator[Host]:
-    ipr = connect()
-    reader = KernelReader(ipr)
-    writer = KernelWriter(ipr)
+    reader = KernelReader()
+    writer = KernelWriter()
     try:
         yield Host(
             reader,
@@ -40,4 +38,3 @@ def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl"
     finally:
         reader.close()
         writer.close()
-        ipr.close()
