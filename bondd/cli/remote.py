@@ -9,7 +9,6 @@ until a confirm window has to be waited out.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 
@@ -53,6 +52,8 @@ def apply(
     )
     if answer.get("result") != "waiting" or not wait:
         return answer
+    import contextlib  # noqa: PLC0415 (here: a packaged Python has not loaded it yet)
+
     from bondd.engine.window import ConfirmWindow, terminal_keys  # noqa: PLC0415
     from bondd.interrupt import rollback_on  # noqa: PLC0415
 
