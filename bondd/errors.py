@@ -9,7 +9,6 @@ Pure module: no I/O, no imports from the rest of bondd except the model.
 from __future__ import annotations
 
 import os
-import signal
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 
@@ -171,6 +170,8 @@ class Interrupted(BaseException):
     """
 
     def __init__(self, signum: int) -> None:
+        import signal  # noqa: PLC0415 (here: every bondctl imports this module, few get a signal)
+
         self.signum = signum
         self.name = signal.Signals(signum).name
         super().__init__(f"interrupted by {self.name}")

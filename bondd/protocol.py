@@ -13,12 +13,15 @@ and bondd/daemon/requests.py.
 
 from __future__ import annotations
 
+# The C module under `socket`: bondctl's thin commands need only a Unix stream
+# socket's connect, sendall and recv, and `socket`'s own import (selectors,
+# the enum conversions) was a tenth of their start in the lab.
+import _socket
 import json
 from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
-    import socket
     from typing import Any
 
 SOCKET_NAME = "control.sock"
@@ -47,7 +50,7 @@ def decode(data: bytes) -> dict[str, Any]:
     return answer
 
 
-def read_answer(sock: socket.socket) -> dict[str, Any]:
+def read_answer(sock: _socket.socket) -> dict[str, Any]:
     """One answer: a JSON object on one line (or up to the daemon's close)."""
     data = b""
     while not data.endswith(b"\n"):
@@ -58,30 +61,58 @@ def read_answer(sock: socket.socket) -> dict[str, Any]:
     return decode(data)
 
 
-def request(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
-    """Send one request to the daemon, return its answer."""
-    import socket  # noqa: PLC0415 (here: `bondctl validate` and --help open none)
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
+def _connected(run_dir: Path, timeout: float) -> _socket.socket | None:
+    """A socket connected to the daemon, or None when none accepts (no socket, refused)."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
         sock.connect(str(socket_path(run_dir)))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _exchange(sock: _socket.socket, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+    try:
+        sock.settimeout(timeout)
         sock.sendall(encode(payload))
         return read_answer(sock)
+    finally:
+        sock.close()
+
+
+def request(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
+    """Send one request to the daemon, return its answer."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(socket_path(run_dir)))
+    except BaseException:
+        sock.close()
+        raise
+    return _exchange(sock, payload, timeout)
+
+
+def ask(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any] | None:
+    """The daemon's answer, or None when no daemon accepts a connection.
+
+    One connection where `daemon_running` and then `request` take two (each
+    one the daemon's loop accepts and a round trip, in what an admin waits
+    for). Whether a daemon runs is decided as `daemon_running` decides it,
+    by a connect within `PROBE_TIMEOUT`; once one has accepted, a late or
+    unreadable answer raises as `request`'s does.
+    """
+    sock = _connected(run_dir, PROBE_TIMEOUT)
+    return None if sock is None else _exchange(sock, payload, timeout)
 
 
 def daemon_running(run_dir: Path) -> bool:
     """Whether a daemon accepts connections on the socket in `run_dir`."""
-    path = socket_path(run_dir)
-    if not path.exists():
+    sock = _connected(run_dir, PROBE_TIMEOUT)
+    if sock is None:
         return False
-    import socket  # noqa: PLC0415
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(PROBE_TIMEOUT)
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
+    sock.close()
     return True
 
 

@@ -16,7 +16,6 @@ from bondd.engine.clock import SystemClock
 from bondd.engine.holder import Holder, boot_id
 from bondd.engine.store import Store
 from bondd.engine.transaction import Host
-from bondd.kernel.netlink import connect
 from bondd.kernel.probe import NetworkProber
 from bondd.kernel.reader import KernelReader
 from bondd.kernel.writer import KernelWriter
@@ -24,9 +23,8 @@ from bondd.kernel.writer import KernelWriter
 
 @contextmanager
 def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl") -> Iterator[Host]:
-    ipr = connect()
-    reader = KernelReader(ipr)
-    writer = KernelWriter(ipr)
+    reader = KernelReader()
+    writer = KernelWriter()
     # The daemon keeps a guard started ahead for its next transaction; bondctl
     # and the guard itself start one when they need it.
     guards = GuardStarter(state_dir, keep_spare=role == "bondd")
@@ -47,4 +45,3 @@ def open_host(state_dir: Path, clock: Clock | None = None, role: str = "bondctl"
         guards.close()
         reader.close()
         writer.close()
-        ipr.close()

@@ -30,7 +30,6 @@ the confirm window); this command sends the files and shows its plan and result.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -99,9 +98,10 @@ def confirm_timeout(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _same_directories_as_the_daemon(args: argparse.Namespace) -> None:
-    """Refuse --config-dir/--state-dir other than the running daemon's: it would use its own."""
-    status = protocol.request(args.run_dir, {"cmd": "status"}, timeout=30)
+def _same_directories_as_the_daemon(args: argparse.Namespace, status: dict[str, Any]) -> None:
+    """Refuse --config-dir/--state-dir other than the running daemon's: it would use its own.
+
+    `status` is the daemon's answer to a bare status request (its directories)."""
     theirs_config = [Path(d).resolve() for d in status.get("config_dirs", [])]
     theirs_state = Path(str(status.get("state_dir", context.DEFAULT_STATE_DIR))).resolve()
     if args.config_dirs or status.get("explicit", True):
@@ -157,17 +157,23 @@ def _warn_no_probes(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Root with a daemon: the daemon validates, plans and applies; nothing heavy here.
-    if os.geteuid() == 0 and protocol.daemon_running(args.run_dir):
+    # Asking for its directories is also what finds out whether one runs.
+    status = None
+    if os.geteuid() == 0:
+        status = protocol.ask(args.run_dir, {"cmd": "status"}, timeout=30)
+    if status is not None:
         if getattr(args, "strict", False):
             proposal(args)  # the daemon does not know --strict: check here first
         _warn_no_probes(args)
-        _same_directories_as_the_daemon(args)
+        _same_directories_as_the_daemon(args, status)
         return _via_daemon(args)
     return _here(args)
 
 
 def _here(args: argparse.Namespace) -> int:
     """No daemon: this process runs the transaction (a guard holds its window)."""
+    import logging  # noqa: PLC0415 (its imports were a sixth of the thin path's)
+
     from bondd.engine.converge import make_plan  # noqa: PLC0415
     from bondd.engine.transaction import Result, Status, rollback_mine  # noqa: PLC0415
     from bondd.engine.transaction import begin as begin_transaction  # noqa: PLC0415

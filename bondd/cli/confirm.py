@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bondd.cli import context, output, remote
-from bondd.protocol import daemon_running
+from bondd.protocol import ask
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
@@ -34,8 +34,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def run_confirm(args: argparse.Namespace) -> int:
     context.require_root("bondctl confirm")
-    if daemon_running(args.run_dir):
-        answer = remote.simple(args, "confirm")
+    # One connection finds the daemon and asks it; without one, the engine here.
+    if (answer := ask(args.run_dir, {"cmd": "confirm"})) is not None:
+        remote.check(answer)
         print(f"confirmed transaction {answer['txn']}: the configuration is committed")
         return 0
     from bondd.engine.transaction import confirm  # noqa: PLC0415 (no daemon: the engine here)
@@ -51,8 +52,9 @@ def run_confirm(args: argparse.Namespace) -> int:
 
 def run_rollback(args: argparse.Namespace) -> int:
     context.require_root("bondctl rollback")
-    if daemon_running(args.run_dir):
-        answer = remote.simple(args, "rollback")
+    # One connection finds the daemon and asks it; without one, the engine here.
+    if (answer := ask(args.run_dir, {"cmd": "rollback"})) is not None:
+        remote.check(answer)
         print(f"rolled back transaction {answer['txn']}; the kernel is verified as before it")
         return 0
     from bondd.engine.transaction import rollback_pending  # noqa: PLC0415

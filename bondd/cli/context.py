@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from bondd.protocol import DEFAULT_RUN_DIR, DEFAULT_STATE_DIR
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a thin command's start
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from typing import Any
 
     from bondd.engine.holder import Holder
@@ -58,14 +57,14 @@ def require_root(what: str) -> None:
         )
 
 
-@contextmanager
-def host(args: argparse.Namespace) -> Iterator[Host]:
-    """The real machine as the engine sees it: kernel, store, clock, probes."""
-    # Imported here: only commands that talk to the kernel pay for pyroute2.
+def host(args: argparse.Namespace) -> AbstractContextManager[Host]:
+    """The real machine as the engine sees it: kernel, store, clock, probes (a `with`)."""
+    # Imported here: only commands that talk to the kernel pay for the engine and
+    # the kernel layer (and this module for contextlib: a packaged Python has not
+    # loaded it when a thin command starts).
     from bondd.wiring import open_host  # noqa: PLC0415
 
-    with open_host(args.state_dir) as opened:
-        yield opened
+    return open_host(args.state_dir)
 
 
 kernel = host  # read-only commands use the same wiring

@@ -43,6 +43,39 @@ COMMANDS: dict[str, str] = {
 _VALUED = ("--config-dir", "--state-dir", "--run-dir")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with the terminal's width asked once per process.
+
+    argparse makes a help formatter for every argument it adds (to check the
+    metavar), and each asks `shutil` for the terminal's width: `shutil`'s
+    imports (bz2, lzma) and an ioctl per argument, in every command, for a
+    help text most runs never print. Subparsers are made of this class too.
+    """
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # The formatter classes all take `width`; typeshed's protocol names only `prog`.
+        return self.formatter_class(prog=self.prog, width=_width())  # type: ignore[call-arg]
+
+
+_WIDTH: list[int] = []
+
+
+def _width() -> int:
+    """What `shutil.get_terminal_size().columns - 2` is (argparse's default), without shutil."""
+    if not _WIDTH:
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            columns = 0
+        if columns <= 0:
+            try:
+                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                columns = 0
+        _WIDTH.append((columns or 80) - 2)
+    return _WIDTH[0]
+
+
 def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
     parser.add_argument(
         "--strict",
@@ -91,13 +124,13 @@ def _global_options(parser: argparse.ArgumentParser, dest: str) -> None:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or (with `only`) one holding just that command's module."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bondctl",
         description="Validate, plan and apply bondd's bonding configuration.",
     )
     parser.add_argument("--version", action="version", version=f"bondctl {__version__}")
     _global_options(parser, "config_dir_before")
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     _global_options(parent, "config_dir_after")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = [COMMANDS[only]] if only else list(dict.fromkeys(COMMANDS.values()))

@@ -9,7 +9,6 @@ until a confirm window has to be waited out.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 
@@ -59,6 +58,8 @@ def apply(
     answer = check(request(args.run_dir, req))
     if answer.get("result") != "waiting" or not wait:
         return answer
+    import contextlib  # noqa: PLC0415 (here: a packaged Python has not loaded it yet)
+
     from bondd.engine.window import ConfirmWindow, terminal_keys  # noqa: PLC0415
     from bondd.interrupt import rollback_on  # noqa: PLC0415
 
@@ -117,7 +118,3 @@ def _countdown(seconds: int) -> None:
         end="",
         flush=True,
     )
-
-
-def simple(args: argparse.Namespace, cmd: str) -> dict[str, Any]:
-    return check(request(args.run_dir, {"cmd": cmd}))

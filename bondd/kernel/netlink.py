@@ -1,8 +1,9 @@
-"""Opening pyroute2, which bondd uses for its netlink writes (see bondd.kernel).
+"""Opening pyroute2, which `bondctl failover`'s drill uses (see bondd.kernel).
 
 Debian 12 ships pyroute2 0.7.2, PyPI 0.9.x; both are supported. Only the
 synchronous `IPRoute` is used (never NDB): bondd does its own rollback.
-Reads never go through pyroute2: bondd.kernel.codec decodes them.
+Reads and the engine's writes never go through pyroute2: bondd.kernel.codec
+encodes and decodes them, and the daemon never imports this module.
 """
 
 from __future__ import annotations

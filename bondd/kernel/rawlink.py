@@ -97,6 +97,35 @@ BOND_WIRE = {
     "ns_ip6_target": Wire(31, "in6-list"),
     "coupled_control": Wire(32, "B"),
 }
+# The fixed-width IFLA_BOND_* attributes bondd writes over netlink, as the
+# kernel's policy has them (drivers/net/bonding/bond_netlink.c): what goes
+# into a bond's IFLA_INFO_DATA on create and on an option change.
+NUMBER_WIRE = {
+    1: "B",  # mode
+    2: "I",  # active_slave (an ifindex)
+    3: "I",  # miimon
+    4: "I",  # updelay
+    5: "I",  # downdelay
+    6: "B",  # use_carrier
+    7: "I",  # arp_interval
+    9: "I",  # arp_validate
+    10: "I",  # arp_all_targets
+    11: "I",  # primary (an ifindex)
+    12: "B",  # primary_reselect
+    13: "B",  # fail_over_mac
+    14: "B",  # xmit_hash_policy
+    15: "I",  # resend_igmp
+    16: "B",  # num_peer_notif
+    17: "B",  # all_slaves_active
+    18: "I",  # min_links
+    19: "I",  # lp_interval
+    20: "I",  # packets_per_slave
+    21: "B",  # ad_lacp_rate
+    22: "B",  # ad_select
+    24: "H",  # ad_actor_sys_prio
+    25: "H",  # ad_user_port_key
+    27: "B",  # tlb_dynamic_lb
+}
 PORT_WIRE = {
     "ad_actor_state": Wire(7, "B"),
     "ad_partner_state": Wire(8, "H"),

@@ -24,7 +24,6 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from bondd.kernel import codec, decode, sysfs
-from bondd.kernel.netlink import IPRoute
 from bondd.model import ActualState, RouteSpec
 
 RTA_OIF = 4
@@ -189,12 +188,11 @@ def _route_dump(family: int) -> bytes:
 class KernelReader:
     """The engine's Reader: whole-host reads, and one bond's for drift repair.
 
-    `ipr` is accepted for the callers that open one pyroute2 socket for
-    reader and writer alike; reads no longer use it (pyroute2 is the
-    writer's).
+    `ipr` is accepted for the callers (tests) that pass a pyroute2 socket;
+    reads do not use it.
     """
 
-    def __init__(self, ipr: IPRoute | None = None) -> None:
+    def __init__(self, ipr: object | None = None) -> None:
         del ipr
         self.sock = codec.RouteSocket(strict=True)
 

@@ -1,44 +1,43 @@
 """Execute plan operations against the kernel, one function per kind of op.
 
-Links up and down, VLANs and addresses, which a VLAN-heavy plan makes by
-the thousand, go through bondd's codec (bondd.kernel.linkwrite). Bond
-options go over netlink: through pyroute2 when it can encode them
-(numbers and enums), through bondd.kernel.rawlink for the attributes its
-map lacks; address lists and MACs go through sysfs, which takes them as
-text. Every kernel error comes back as `KernelOpError` naming the op, with
-the kernel's errno, so the caller can report it, fall back (EBUSY,
-ENOTEMPTY) or roll back.
+Every netlink write is encoded by bondd's codec: links, VLANs, addresses
+and bond options in bondd.kernel.linkwrite (bond options with the widths
+in bondd.kernel.rawlink), routes in bondd.kernel.routewrite; address lists
+and MACs of bond options go through sysfs, which takes them as text.
+Every kernel error comes back as `KernelOpError` naming the op, with the
+kernel's errno, so the caller can report it, fall back (EBUSY, ENOTEMPTY)
+or roll back.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import socket
-from typing import Any
+import struct
+from collections.abc import Callable
 
 from bondd.errors import KernelOpError
 from bondd.kernel import sysfs
-from bondd.kernel.decode import ROUTE_SCOPES, ROUTE_TYPES
+from bondd.kernel.codec import attr
 from bondd.kernel.linkwrite import LinkWriter
-from bondd.kernel.netlink import IPRoute, NetlinkError
-from bondd.kernel.rawlink import BOND_WIRE, PORT_WIRE, RawLinkSocket, encode
-from bondd.model import BondOptions, OptionValue, RouteSpec
+from bondd.kernel.rawlink import BOND_WIRE, NUMBER_WIRE, PORT_WIRE, RawLinkSocket, encode
+from bondd.kernel.routewrite import write_route
+from bondd.model import BondOptions, OptionValue
 from bondd.options import Kind, by_kernel_name, to_netlink
 from bondd.plan import ops as o
 
-RTPROT_STATIC = 4
-RTNH_F_ONLINK = 4
-_SCOPES = {word: number for number, word in ROUTE_SCOPES.items()}
-_TYPES = {word: number for number, word in ROUTE_TYPES.items()}
 _NETLINK_KINDS = frozenset({Kind.INT, Kind.ENUM, Kind.BOOL, Kind.INTERFACE})
 
 
 class KernelWriter:
-    """Applies ops through one netlink socket; counts writes for benchmarks and tests."""
+    """Applies ops through bondd's own netlink sockets; counts writes for benchmarks and tests.
 
-    def __init__(self, ipr: IPRoute) -> None:
-        self.ipr = ipr
+    `ipr` is accepted for the callers that open one pyroute2 socket for
+    reader and writer alike (tests); writes no longer use it.
+    """
+
+    def __init__(self, ipr: object | None = None) -> None:
+        del ipr
         self.raw = RawLinkSocket()
         self.links = LinkWriter()
         self.writes = 0
@@ -58,17 +57,12 @@ class KernelWriter:
         try:
             try:
                 self._dispatch(op)
-            except (NetlinkError, OSError) as exc:
-                code = exc.code if isinstance(exc, NetlinkError) else exc.errno
-                if code != errno.ENODEV or not self.indexes:
+            except OSError as exc:
+                if exc.errno != errno.ENODEV or not self.indexes:
                     raise
                 # A link re-created behind our back has a new ifindex: look again, once.
                 self.indexes.clear()
                 self._dispatch(op)
-        except NetlinkError as exc:
-            raise KernelOpError(
-                op, exc.code, str(exc.args[1] if len(exc.args) > 1 else exc)
-            ) from exc
         except OSError as exc:
             raise KernelOpError(op, exc.errno or errno.EIO, exc.strerror or str(exc)) from exc
 
@@ -87,7 +81,9 @@ class KernelWriter:
             case o.CreateBond():
                 self._create_bond(op)
             case o.DeleteBond():
-                self._link("del", self._index(op.bond))
+                index = self._index(op.bond)
+                self._count()
+                self.links.delete_link(index)
             case o.SetLinkUp():
                 index = self._index(op.ifname)
                 self._count()
@@ -109,9 +105,13 @@ class KernelWriter:
             case o.SetPortOption():
                 self._set_port_option(op)
             case o.SetMtu():
-                self._link("set", self._index(op.ifname), mtu=op.mtu)
+                index = self._index(op.ifname)
+                self._count()
+                self.links.set_mtu(index, op.mtu)
             case o.SetMac():
-                self._link("set", self._index(op.ifname), address=op.macaddress)
+                index = self._index(op.ifname)
+                self._count()
+                self.links.set_mac(index, op.macaddress)
             case o.AddAddress() | o.DelAddress():
                 self._address(op)
             case o.AddRoute() | o.DelRoute():
@@ -130,10 +130,6 @@ class KernelWriter:
     def _count(self) -> None:
         self.writes += 1
 
-    def _link(self, command: str, index: int, **kwargs: Any) -> None:
-        self._count()
-        self.ipr.link(command, index=index, **kwargs)
-
     def _index(self, ifname: str) -> int:
         """The link's ifindex, remembered: a plan names the same links many times, and a
         lookup by name is a netlink round trip (a whole dump on some pyroute2 versions)."""
@@ -148,42 +144,29 @@ class KernelWriter:
                 return index
             except (OSError, ValueError):
                 pass
-            found = self.ipr.link_lookup(ifname=ifname)
-            if not found:
-                raise OSError(errno.ENODEV, f"no link named {ifname}")
-            index = self.indexes[ifname] = int(found[0])
+            try:  # the kernel's own lookup by name (SIOCGIFINDEX), in this namespace
+                index = self.indexes[ifname] = socket.if_nametoindex(ifname)
+            except OSError:
+                raise OSError(errno.ENODEV, f"no link named {ifname}") from None
         return index
 
     # -- bond options ------------------------------------------------------
 
-    def _split(self, options: BondOptions) -> tuple[dict[str, Any], dict[str, OptionValue]]:
-        """Options as pyroute2 keywords (bond_miimon=...) and the rest for sysfs."""
-        netlink: dict[str, Any] = {}
-        rest: dict[str, OptionValue] = {}
-        for name, value in options.items():
-            option = by_kernel_name(name)
-            if name in BOND_WIRE:
-                rest[name] = value
-            elif option.in_pyroute2 and option.kind in _NETLINK_KINDS:
-                key = option.ifla.removeprefix("IFLA_").lower()
-                if option.kind is Kind.INTERFACE:
-                    netlink[key] = self._index(str(value)) if value else 0
-                else:
-                    netlink[key] = to_netlink(option, value)
-            else:
-                rest[name] = value
-        return netlink, rest
+    def _split(self, options: BondOptions) -> tuple[bytes, dict[str, OptionValue]]:
+        return split_options(options, self._index)
 
     def _create_bond(self, op: o.CreateBond) -> None:
         netlink, rest = self._split(op.options)
         self._count()
-        self.ipr.link("add", ifname=op.bond, kind="bond", **netlink)
+        self.links.create_bond(op.bond, netlink)
         self._write_rest(op.bond, rest)
 
     def _set_options(self, bond: str, options: BondOptions) -> None:
         netlink, rest = self._split(options)
         if netlink:
-            self._link("set", self._index(bond), kind="bond", **netlink)
+            index = self._index(bond)
+            self._count()
+            self.links.set_bond(index, netlink)
         self._write_rest(bond, rest)
 
     def _write_rest(self, bond: str, options: dict[str, OptionValue]) -> None:
@@ -218,36 +201,32 @@ class KernelWriter:
         self._count()
         # A route put back after a flush that may not have happened is replaced.
         command = "del" if isinstance(op, o.DelRoute) else ("replace" if op.again else "add")
-        self.ipr.route(
-            command,
-            **route_request(op.route, self._index(op.ifname)),
-        )
+        write_route(self.links.sock, op.route, self._index(op.ifname), command)
 
 
-def route_request(route: RouteSpec, oif: int) -> dict[str, Any]:
-    network = ipaddress.ip_network(route.to)
-    request: dict[str, Any] = {
-        "family": socket.AF_INET6 if network.version == 6 else socket.AF_INET,
-        "dst_len": network.prefixlen,
-        "oif": oif,
-        "proto": RTPROT_STATIC,
-        "table": route.table if route.table is not None else 254,
-        "type": _TYPES.get(route.type, 1),
-    }
-    if network.prefixlen:
-        request["dst"] = str(network.network_address)
-    if route.via:
-        request["gateway"] = route.via
-    if route.metric is not None:
-        request["priority"] = route.metric
-    if route.scope is not None:
-        request["scope"] = _SCOPES[route.scope]
-    elif not route.via:
-        request["scope"] = _SCOPES["link"]
-    if route.on_link:
-        request["flags"] = RTNH_F_ONLINK
-    if route.source:
-        request["prefsrc"] = route.source
-    if route.mtu:
-        request["metrics"] = {"attrs": [("RTAX_MTU", route.mtu)]}
-    return request
+def split_options(
+    options: BondOptions, index_of: Callable[[str], int]
+) -> tuple[bytes, dict[str, OptionValue]]:
+    """The numeric options as IFLA_BOND_* attributes, and the rest for sysfs or rawlink.
+
+    The numbers go in one request, in the order given; the rest follow one
+    by one (the kernel takes address lists as text, one at a time).
+    `index_of` turns a port's name (primary, active_slave) into its ifindex.
+    """
+    netlink: list[bytes] = []
+    rest: dict[str, OptionValue] = {}
+    for name, value in options.items():
+        option = by_kernel_name(name)
+        wire = NUMBER_WIRE.get(option.ifla_id)
+        if name in BOND_WIRE or wire is None or option.kind not in _NETLINK_KINDS:
+            rest[name] = value
+            continue
+        if option.kind is Kind.INTERFACE:
+            number = index_of(str(value)) if value else 0
+        else:
+            converted = to_netlink(option, value)
+            if not isinstance(converted, int):
+                raise OSError(errno.EINVAL, f"{name}: expected a number, got {value!r}")
+            number = converted
+        netlink.append(attr(option.ifla_id, struct.pack("=" + wire, number)))
+    return b"".join(netlink), rest

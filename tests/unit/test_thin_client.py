@@ -37,6 +37,13 @@ THIN_ALSO = (
     "bondd.render.plan",
     "typing",
     "dataclasses",
+    # Nor logging (the local apply's journal line), socket (the C module is
+    # enough), shutil (argparse's terminal width) or signal (Interrupted's name).
+    "logging",
+    "socket",
+    "selectors",
+    "shutil",
+    "signal",
 )
 PROBE = """
 import json, sys
@@ -58,6 +65,9 @@ ANSWERS: dict[str, dict[str, Any]] = {
 }
 
 
+CONNECTIONS: list[bytes] = []  # what each connection the stand-in accepted sent
+
+
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Path]:
     """A stand-in daemon: one answer per connection, as bondd/daemon/control.py sends it."""
@@ -65,6 +75,7 @@ def daemon(tmp_path: Path) -> Iterator[Path]:
     server.bind(str(protocol.socket_path(tmp_path)))
     server.listen(8)
     stop = threading.Event()
+    CONNECTIONS.clear()
 
     def serve() -> None:
         while not stop.is_set():
@@ -73,6 +84,7 @@ def daemon(tmp_path: Path) -> Iterator[Path]:
             except OSError:
                 return
             with conn:
+                CONNECTIONS.append(b"")
                 data = b""
                 while not data.endswith(b"\n"):
                     chunk = conn.recv(65536)
@@ -81,6 +93,7 @@ def daemon(tmp_path: Path) -> Iterator[Path]:
                     data += chunk
                 if not data:
                     continue  # daemon_running's connect
+                CONNECTIONS[-1] = data
                 question = json.loads(data)
                 answer = dict(ANSWERS[question["cmd"]])
                 if question["cmd"] == "status" and "report" not in question:
@@ -133,6 +146,26 @@ def test_daemon_backed_commands_import_only_the_protocol(
     assert run.returncode == 0, run.stderr
     assert not loaded(modules, HEAVY + THIN_ALSO), sorted(loaded(modules, HEAVY + THIN_ALSO))
     assert "bondd.protocol" in modules
+
+
+@pytest.mark.parametrize(
+    ("argv", "asked"),
+    [
+        (("apply", "--yes"), ["status", "apply"]),
+        (("apply",), ["status", "plan", "apply"]),
+        (("confirm",), ["confirm"]),
+        (("rollback",), ["rollback"]),
+        (("status",), ["status"]),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else "",
+)
+@pytest.mark.skipif(os.geteuid() != 0, reason="the daemon path is root's (CI runs as root)")
+def test_each_request_is_one_connection_and_finding_the_daemon_costs_none_extra(
+    daemon: Path, argv: tuple[str, ...], asked: list[str]
+) -> None:
+    run, _ = bondctl("--run-dir", str(daemon), "--state-dir", str(daemon), *argv)
+    assert run.returncode == 0, run.stderr
+    assert [json.loads(c)["cmd"] if c else "" for c in CONNECTIONS] == asked
 
 
 def test_status_prints_the_daemons_report(daemon: Path) -> None:
