@@ -77,9 +77,10 @@ def rollback_on(
     try:
         yield watch.received
     finally:
-        _watch = outer
+        # Handlers first: one arriving in between still finds its watch.
         for signum, old in previous.items():
             signal.signal(signum, old)
+        _watch = outer
 
 
 @contextmanager

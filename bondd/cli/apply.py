@@ -178,7 +178,7 @@ def _here(args: argparse.Namespace) -> int:
     from bondd.engine.transaction import Result, Status, rollback_mine  # noqa: PLC0415
     from bondd.engine.transaction import begin as begin_transaction  # noqa: PLC0415
     from bondd.errors import Interrupted  # noqa: PLC0415
-    from bondd.interrupt import rollback_on  # noqa: PLC0415
+    from bondd.interrupt import rollback_on, shielded  # noqa: PLC0415
     from bondd.log import event, journal_only  # noqa: PLC0415
     from bondd.render import plan as render  # noqa: PLC0415
 
@@ -187,9 +187,13 @@ def _here(args: argparse.Namespace) -> int:
     _warn_no_probes(args)
     with context.host(args) as host, rollback_on():
         result: Result | None = None
+        stamp = _commit_stamp(host)  # what "this process committed it" is judged against
         try:
             # A change left behind by a crash is settled first; it may restore files.
-            if context.settle_pending(args, host):
+            # Shielded: a signal during its rollback still stops this apply after it.
+            with shielded():
+                settled = context.settle_pending(args, host)
+            if settled:
                 the_proposal = proposal(args)  # the settled change restored files: read again
             plan, _ = make_plan(the_proposal.desired, host.reader, host.store)
             for _ in range(MAX_REPLANS):
@@ -227,11 +231,16 @@ def _here(args: argparse.Namespace) -> int:
         except Interrupted as exc:
             # Between two steps of the transaction, or in its confirm window.
             undone = rollback_mine(host, str(exc))
-            if undone is None and (result is None or result.status is not Status.WAITING):
+            if undone is None and _committed(host, the_proposal.hash, stamp):
+                # Too late to stop: the signal came just after the commit.
+                txn = result.txn if result else None
+                result = Result(Status.COMMITTED, result.plan if result else None, txn)
+            elif undone is None and (result is None or result.status is not Status.WAITING):
                 print(f"{exc}: nothing applied", file=sys.stderr)
                 return EX_DECLINED
-            txn = undone.txn if undone else result.txn if result else None
-            result = Result(Status.ROLLED_BACK, result.plan if result else None, txn, str(exc))
+            else:
+                txn = undone.txn if undone else result.txn if result else None
+                result = Result(Status.ROLLED_BACK, result.plan if result else None, txn, str(exc))
     if result.status is Status.ROLLED_BACK:
         event(
             journal_only(),
@@ -244,6 +253,22 @@ def _here(args: argparse.Namespace) -> int:
         return _report(args, result)
     except OSError:  # the terminal is gone (SIGHUP): the journal has the reason
         return EX_ROLLED_BACK if result.status is Status.ROLLED_BACK else 0
+
+
+def _commit_stamp(host: Host) -> tuple[int, int] | None:
+    try:
+        st = host.store.committed_path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _committed(host: Host, digest: str, before: tuple[int, int] | None) -> bool:
+    """This process committed this proposal (the record was written since `before`)."""
+    if _commit_stamp(host) == before or host.store.pending() is not None:
+        return False
+    committed = host.store.committed()
+    return committed is not None and committed[0] == digest
 
 
 def _confirm_window(args: argparse.Namespace, host: Host, result: Result, digest: str) -> Result:

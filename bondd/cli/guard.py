@@ -49,6 +49,9 @@ POLL = 0.25  # how often the pending record is re-read; a runner's death wakes i
 HANG_KILL_WAIT = 5.0
 NO_RECORD_GRACE = 60.0
 RETRY = 5.0  # the runner pre-selects probes before writing the record
+# A record that stays unreadable (atomic writes never leave half a file: it is
+# damaged) cannot be rolled back by anyone: the guard fails, and says why.
+UNREADABLE_GRACE = 10.0
 SUCCESSOR_WAIT = 10.0  # a spare's successor listens by then, or is taken as gone
 
 
@@ -121,6 +124,34 @@ def record_stamp(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+class UnreadableError(Exception):
+    """The pending record is there but cannot be read now: look again at the next poll."""
+
+
+def read_record(host: Host, log: logging.Logger) -> Pending | None:
+    """The pending record, or None; UnreadableError (logged) instead of the end of the guard."""
+    from bondd.errors import BonddError  # noqa: PLC0415
+    from bondd.log import event  # noqa: PLC0415
+
+    try:
+        return host.store.pending()
+    except BonddError as exc:
+        event(log, "guard_retry", f"guard: {exc.message}", level=logging.ERROR)
+        raise UnreadableError from exc
+
+
+def gone(host: Host, runner: Holder | None, started: float) -> bool:
+    """No record of the transaction yet: whether its runner is done with it (or never began)."""
+    if runner is None or not runner.alive():
+        return True
+    held = holders(host.store.dir)
+    if held is None:
+        # Cannot tell whether it still holds the lock: the grace decides.
+        return time.monotonic() - started > NO_RECORD_GRACE
+    # It holds the lock from before the record until after it is dropped.
+    return runner.pid not in held
+
+
 def watch(host: Host, txn: str, runner: Holder | None, log: logging.Logger) -> int:
     from bondd.engine.transaction import take_over  # noqa: PLC0415
     from bondd.errors import BonddError  # noqa: PLC0415
@@ -132,27 +163,35 @@ def watch(host: Host, txn: str, runner: Holder | None, log: logging.Logger) -> i
     runners.watch(runner)
     stamp: tuple[int, int, int] | None = None
     pending: Pending | None = None
+    unreadable = 0.0  # since when the record could not be read
     try:
         while True:
             # Parsed again only when replaced (atomic writes: a new inode): the
             # record of 64 bonds is tens of ms of JSON, every POLL, next to
             # the transaction it guards.
-            now = record_stamp(host.store.pending_path)
-            if now is None or now != stamp:
-                pending = host.store.pending()
-                stamp = now if pending is not None else None
-            if pending is None or pending.txn != txn:
-                if seen or runner is None or not runner.alive():
-                    return 0
-                held = holders(host.store.dir)
-                if held is not None and runner.pid not in held:
-                    # Out of its transaction (it holds the lock throughout): the
-                    # record came and went between two looks, or never came.
-                    return 0
-                if time.monotonic() - started > NO_RECORD_GRACE:
-                    return 0
-                runners.wait(POLL)
+            try:
+                now = record_stamp(host.store.pending_path)
+                if now is None or now != stamp:
+                    pending = read_record(host, log)
+                    stamp = now if pending is not None else None
+                if pending is None or pending.txn != txn:
+                    if not seen and not gone(host, runner, started):
+                        runners.wait(POLL)
+                        continue
+                    # Looked at once more after deciding: the runner may have written
+                    # the record (then died, or left it waiting) since the first look.
+                    again = read_record(host, log)
+                    if again is None or again.txn != txn:
+                        return 0
+                    pending, stamp = again, record_stamp(host.store.pending_path)
+            except UnreadableError as exc:
+                stamp = None
+                unreadable = unreadable or time.monotonic()
+                if time.monotonic() - unreadable > UNREADABLE_GRACE:
+                    raise exc.__cause__ or exc from None
+                time.sleep(RETRY)
                 continue
+            unreadable = 0.0
             seen = True
             reason = due(host, pending)
             if reason is not None:

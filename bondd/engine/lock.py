@@ -69,10 +69,13 @@ def holders(state_dir: Path) -> set[int] | None:
     then); None where that cannot be told."""
     try:
         inode = (state_dir / "lock").stat().st_ino
-        text = PROC_LOCKS.read_text()
     except FileNotFoundError:
         return set()  # no lock file: nobody ever held it
     except OSError:
+        return None
+    try:
+        text = PROC_LOCKS.read_text()
+    except OSError:  # hidden (ProcSubset=pid) or unreadable: that tells nothing
         return None
     pids = set()
     for line in text.splitlines():

@@ -210,12 +210,12 @@ def _run(
             timings["gates"] = host.clock.monotonic() - started
     except (ApplyError, VerifyError, HandoffError, Interrupted) as exc:
         reason = exc.message if isinstance(exc, BonddError) else str(exc)
-        rollback(host, pending, reason, timings)
+        rollback(host, pending, reason, timings, reject=not isinstance(exc, Interrupted))
         return Result(
             Status.ROLLED_BACK, plan, pending.txn, reason, tuple(skipped), timings=timings
         )
     except BaseException:
-        rollback(host, pending, "interrupted while applying", timings)
+        rollback(host, pending, "interrupted while applying", timings, reject=False)
         raise
     report = tuple(skipped) + tuple(results)
     failed = [r for r in results if not r.ok]
@@ -251,7 +251,7 @@ def commit(host: Host, pending: Pending) -> None:
         if host.store.ownership() != pending.ownership_after:  # run_plan saved it already
             host.store.save_ownership(pending.ownership_after)
         host.store.drop_pending()
-    count_transaction(host.store.dir, "committed", host.wall())
+        count_transaction(host.store.dir, "committed", host.wall())
 
 
 def confirm(host: Host, txn: str | None = None) -> Pending | None:
@@ -271,14 +271,25 @@ def confirm(host: Host, txn: str | None = None) -> Pending | None:
 
 
 def rollback(
-    host: Host, pending: Pending, reason: str, timings: dict[str, float] | None = None
+    host: Host,
+    pending: Pending,
+    reason: str,
+    timings: dict[str, float] | None = None,
+    *,
+    reject: bool = True,
 ) -> None:
-    """Converge to the snapshot, verify, restore files, remember the proposal as rejected."""
+    """Converge to the snapshot, verify, restore files, remember the proposal as rejected.
+
+    `reject` False: the change was stopped (a signal), not found wrong; the
+    daemon considers the same files again at its next start.
+    """
     with shielded(absorb=True):  # a signal during a rollback has its answer in it
-        _rollback(host, pending, reason, timings)
+        _rollback(host, pending, reason, timings, reject=reject)
 
 
-def _rollback(host: Host, pending: Pending, reason: str, timings: dict[str, float] | None) -> None:
+def _rollback(
+    host: Host, pending: Pending, reason: str, timings: dict[str, float] | None, *, reject: bool
+) -> None:
     started = host.clock.monotonic()
     # Who undoes it is named first: if it dies mid-way, the guard starts over.
     # A fresh budget: the confirm deadline that started it has passed already.
@@ -313,7 +324,8 @@ def _rollback(host: Host, pending: Pending, reason: str, timings: dict[str, floa
         )
     staged.restore(pending.staged)
     host.store.save_ownership(pending.ownership_before)
-    host.store.reject(pending.proposal_hash, reason)
+    if reject:
+        host.store.reject(pending.proposal_hash, reason)
     host.store.drop_pending()
     count_transaction(host.store.dir, "rolled_back", host.wall())
     if timings is not None:
@@ -366,7 +378,7 @@ def rollback_mine(host: Host, reason: str) -> Pending | None:
         pending = host.store.pending()
         if pending is None or pending.runner is None or pending.runner.pid != os.getpid():
             return None
-        rollback(host, pending, reason)
+        rollback(host, pending, reason, reject=False)
         return pending
 
 

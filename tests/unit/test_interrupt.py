@@ -157,3 +157,16 @@ def test_a_daemon_stopped_before_the_first_write_rolls_back_without_writing(
     assert result.status is Status.ROLLED_BACK and result.reason == "interrupted by SIGUSR1"
     assert kernel.writes == writes
     assert Store(tmp_path / "state").pending() is None
+
+
+def test_a_change_stopped_by_a_signal_is_rolled_back_but_not_rejected(tmp_path: Path) -> None:
+    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
+    begin(host(tmp_path, kernel, clock), proposal(BASE))
+    the_host = host(tmp_path, kernel, clock)
+    kernel.on_write = send
+    changed = proposal(BASE.replace("100", "50"))
+    with rollback_on(USR1):
+        result = begin(the_host, changed)
+    kernel.on_write = None
+    assert result.status is Status.ROLLED_BACK
+    assert changed.hash not in Store(tmp_path / "state").rejected()  # tried again later
