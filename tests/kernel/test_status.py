@@ -270,6 +270,9 @@ def test_status_text_fits_80_columns_without_colour_off_a_terminal(
     lab.cable("p1")
     lab.bridge_switch(["p0", "p1"])
     lacp_bond(lab, bondd)
+    # The actor and partner lines come with the kernel's active aggregator, which
+    # it reports only once a port is up in one (not at once after the bond is made).
+    wait_for(lambda: "agg Aggregator ID" in proc_view("bond0")[0], timeout=15)
     capsys.readouterr()
     args = ["--config-dir", str(bondd.config_dir), "--state-dir", str(bondd.state_dir)]
     assert main(["status", *args]) == 0
