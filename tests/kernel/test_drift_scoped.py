@@ -76,7 +76,11 @@ def kernel_view(names: list[str]) -> dict[str, Any]:
         bonding = Path("/sys/class/net", name, "bonding")
         view[name] = {
             "link": link,
-            "addresses": addr.get("addr_info", []),
+            # DAD clears `tentative` on its own time (a loaded machine: after the
+            # second the test gives it): the kernel's follow-up, not a change.
+            "addresses": [
+                {k: v for k, v in a.items() if k != "tentative"} for a in addr.get("addr_info", [])
+            ],
             "sysfs": {f.name: f.read_text() for f in sorted(bonding.iterdir())}
             if bonding.is_dir()
             else {},
