@@ -61,16 +61,23 @@ def read_answer(sock: _socket.socket) -> dict[str, Any]:
     return decode(data)
 
 
-def _connected(run_dir: Path, timeout: float) -> _socket.socket | None:
-    """A socket connected to the daemon, or None when none accepts (no socket, refused)."""
+def _connect(run_dir: Path, timeout: float) -> _socket.socket:
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(str(socket_path(run_dir)))
-    except OSError:
+    except BaseException:
         sock.close()
-        return None
+        raise
     return sock
+
+
+def _connected(run_dir: Path, timeout: float) -> _socket.socket | None:
+    """A socket connected to the daemon, or None when none accepts (no socket, refused)."""
+    try:
+        return _connect(run_dir, timeout)
+    except OSError:
+        return None
 
 
 def _exchange(sock: _socket.socket, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -84,14 +91,7 @@ def _exchange(sock: _socket.socket, payload: dict[str, Any], timeout: float) -> 
 
 def request(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any]:
     """Send one request to the daemon, return its answer."""
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(socket_path(run_dir)))
-    except BaseException:
-        sock.close()
-        raise
-    return _exchange(sock, payload, timeout)
+    return _exchange(_connect(run_dir, timeout), payload, timeout)
 
 
 def ask(run_dir: Path, payload: dict[str, Any], timeout: float = 600.0) -> dict[str, Any] | None:

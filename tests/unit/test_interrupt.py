@@ -17,7 +17,7 @@ import pytest
 
 from bondd.engine.pending import Pending, Phase
 from bondd.engine.store import Store
-from bondd.engine.transaction import Status, begin
+from bondd.engine.transaction import Host, Status, begin
 from bondd.errors import Interrupted
 from bondd.interrupt import interruptible, rollback_on, shielded
 from tests.unit.fakekernel import FakeKernel
@@ -86,6 +86,13 @@ def test_without_a_watch_shields_and_regions_change_nothing() -> None:
     assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
 
 
+def committed(tmp_path: Path) -> tuple[FakeKernel, Host]:
+    """A fake host with BASE committed, for the next transaction to change."""
+    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
+    begin(host(tmp_path, kernel, clock), proposal(BASE))
+    return kernel, host(tmp_path, kernel, clock)
+
+
 def signal_on_save(store: Store, phase: Phase) -> None:
     """The signal arrives while the pending record of `phase` is being written."""
     save = store.save_pending
@@ -99,9 +106,7 @@ def signal_on_save(store: Store, phase: Phase) -> None:
 
 
 def test_a_daemon_stopped_while_it_records_the_window_keeps_the_window(tmp_path: Path) -> None:
-    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
-    begin(host(tmp_path, kernel, clock), proposal(BASE))
-    the_host = host(tmp_path, kernel, clock)
+    kernel, the_host = committed(tmp_path)
     signal_on_save(the_host.store, Phase.WAITING)
     with rollback_on(USR1, everywhere=False) as received:
         result = begin(the_host, proposal(BASE.replace("100", "50")), confirm_timeout=30)
@@ -116,9 +121,7 @@ def test_a_daemon_stopped_while_it_records_the_window_keeps_the_window(tmp_path:
 def test_bondctl_interrupted_while_it_records_the_window_gets_a_whole_record(
     tmp_path: Path,
 ) -> None:
-    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
-    begin(host(tmp_path, kernel, clock), proposal(BASE))
-    the_host = host(tmp_path, kernel, clock)
+    _, the_host = committed(tmp_path)
     signal_on_save(the_host.store, Phase.WAITING)
     with rollback_on(USR1), pytest.raises(Interrupted):
         begin(the_host, proposal(BASE.replace("100", "50")), confirm_timeout=30)
@@ -127,9 +130,7 @@ def test_bondctl_interrupted_while_it_records_the_window_gets_a_whole_record(
 
 
 def test_a_signal_during_the_commit_gets_the_commit(tmp_path: Path) -> None:
-    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
-    begin(host(tmp_path, kernel, clock), proposal(BASE))
-    the_host = host(tmp_path, kernel, clock)
+    _, the_host = committed(tmp_path)
     commit = the_host.store.save_committed
 
     def committing(*args: Any) -> None:
@@ -147,9 +148,7 @@ def test_a_signal_during_the_commit_gets_the_commit(tmp_path: Path) -> None:
 def test_a_daemon_stopped_before_the_first_write_rolls_back_without_writing(
     tmp_path: Path,
 ) -> None:
-    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
-    begin(host(tmp_path, kernel, clock), proposal(BASE))
-    the_host = host(tmp_path, kernel, clock)
+    kernel, the_host = committed(tmp_path)
     signal_on_save(the_host.store, Phase.APPLYING)
     writes = kernel.writes
     with rollback_on(USR1, everywhere=False):
@@ -160,9 +159,7 @@ def test_a_daemon_stopped_before_the_first_write_rolls_back_without_writing(
 
 
 def test_a_change_stopped_by_a_signal_is_rolled_back_but_not_rejected(tmp_path: Path) -> None:
-    kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
-    begin(host(tmp_path, kernel, clock), proposal(BASE))
-    the_host = host(tmp_path, kernel, clock)
+    kernel, the_host = committed(tmp_path)
     kernel.on_write = send
     changed = proposal(BASE.replace("100", "50"))
     with rollback_on(USR1):
