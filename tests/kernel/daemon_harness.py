@@ -70,6 +70,18 @@ class Daemon:
         return sock
 
     @property
+    def client_dirs(self) -> list[str]:
+        """bondctl's options for this daemon's directories and socket."""
+        return [
+            "--config-dir",
+            str(self.config_dir),
+            "--state-dir",
+            str(self.state_dir),
+            "--run-dir",
+            str(self.run_dir),
+        ]
+
+    @property
     def metrics_textfile(self) -> Path:
         return self.tmp / "bondd.prom"
 

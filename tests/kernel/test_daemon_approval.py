@@ -43,13 +43,19 @@ def until_prompt(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> bytes:
 
 
 def interactive_apply(daemon: Daemon, new: Path) -> subprocess.Popen[bytes]:
-    dirs = ["--config-dir", str(daemon.config_dir), "--state-dir", str(daemon.state_dir)]
     return subprocess.Popen(
-        [BONDCTL, *dirs, "--run-dir", str(daemon.run_dir), "apply", str(new)],
+        [BONDCTL, *daemon.client_dirs, "apply", str(new)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def converged_daemon(lab: Lab, daemon: Daemon) -> None:
+    """The daemon running, with bond0 converged from the file it was given."""
+    started(lab, daemon)
+    write(daemon, bond_yaml())
+    wait_for(converged, timeout=30, interval=POLL)
 
 
 def answer(proc: subprocess.Popen[bytes], text: bytes) -> tuple[str, str]:
@@ -60,9 +66,7 @@ def answer(proc: subprocess.Popen[bytes], text: bytes) -> tuple[str, str]:
 def test_the_plan_approved_is_the_plan_the_daemon_runs(
     lab: Lab, daemon: Daemon, tmp_path: Path
 ) -> None:
-    started(lab, daemon)
-    write(daemon, bond_yaml())
-    wait_for(converged, timeout=30, interval=POLL)
+    converged_daemon(lab, daemon)
     new = tmp_path / "10-bond.yaml"
     new.write_text(bond_yaml(miimon=300))
     proc = interactive_apply(daemon, new)
@@ -78,9 +82,7 @@ def test_the_plan_approved_is_the_plan_the_daemon_runs(
 def test_a_kernel_that_moved_after_the_plan_was_shown_gets_a_new_plan_and_question(
     lab: Lab, daemon: Daemon, tmp_path: Path
 ) -> None:
-    started(lab, daemon)
-    write(daemon, bond_yaml())
-    wait_for(converged, timeout=30, interval=POLL)
+    converged_daemon(lab, daemon)
     # Drift repair held off, or the daemon would undo the move before the apply.
     assert request(daemon.run_dir, {"cmd": "hold", "bond": "bond0", "seconds": 120})["ok"]
     new = tmp_path / "10-bond.yaml"
@@ -103,9 +105,7 @@ def test_a_kernel_that_moved_after_the_plan_was_shown_gets_a_new_plan_and_questi
 
 
 def test_a_plan_declined_changes_nothing(lab: Lab, daemon: Daemon, tmp_path: Path) -> None:
-    started(lab, daemon)
-    write(daemon, bond_yaml())
-    wait_for(converged, timeout=30, interval=POLL)
+    converged_daemon(lab, daemon)
     new = tmp_path / "10-bond.yaml"
     new.write_text(bond_yaml(miimon=300))
     proc = interactive_apply(daemon, new)

@@ -248,20 +248,7 @@ def test_daemon_stopped_in_a_confirm_window_hands_the_deadline_to_the_guard(
     change = tmp_path / "10-bond.yaml"
     change.write_text(quiet.replace("mii-monitor-interval: 100", "mii-monitor-interval: 40"))
     client = subprocess.Popen(
-        [
-            BONDCTL,
-            "--config-dir",
-            str(daemon.config_dir),
-            "--state-dir",
-            str(daemon.state_dir),
-            "--run-dir",
-            str(daemon.run_dir),
-            "apply",
-            "--yes",
-            "--confirm-timeout",
-            "8",
-            str(change),
-        ],
+        [BONDCTL, *daemon.client_dirs, "apply", "--yes", "--confirm-timeout", "8", str(change)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -319,18 +306,7 @@ def test_daemon_sigkilled_during_the_probes_is_rolled_back_by_the_spare_it_hande
     change = tmp_path / "10-bond.yaml"
     change.write_text(config(CUT_ADDRESS))
     client = subprocess.Popen(
-        [
-            BONDCTL,
-            "--config-dir",
-            str(daemon.config_dir),
-            "--state-dir",
-            str(daemon.state_dir),
-            "--run-dir",
-            str(daemon.run_dir),
-            "apply",
-            "--yes",
-            str(change),
-        ],
+        [BONDCTL, *daemon.client_dirs, "apply", "--yes", str(change)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
