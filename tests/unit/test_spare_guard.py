@@ -68,17 +68,21 @@ def test_a_handed_spare_guards_at_once_and_forks_its_successor(
     assert starter.spare is not None and starter.spare.child is not None
     spare_pid = starter.spare.child.pid
     me = Holder.me("bondd")
-    started = time.monotonic()
-    starter.start("aa01", me)
-    guard = starter.armed("aa01")
-    assert time.monotonic() - started < 5  # no Python start, no imports
-    assert guard.pid == spare_pid and guard.alive()
+    # Held as a runner holds it, from before its record: without it the guard
+    # may rightly leave before it is looked at.
+    with TransactionLock(starter.state_dir):
+        started = time.monotonic()
+        starter.start("aa01", me)
+        guard = starter.armed("aa01")
+        assert time.monotonic() - started < 5  # no Python start, no imports
+        assert guard.pid == spare_pid and guard.alive()
     # No record and we hold no lock: its transaction is over; it forks the
     # next spare, which the next transaction gets, and no process is started.
     wait_until(lambda: not guard.alive())
-    starter.start("aa02", me)
-    second = starter.armed("aa02")
-    assert second.pid != spare_pid and second.alive()
+    with TransactionLock(starter.state_dir):
+        starter.start("aa02", me)
+        second = starter.armed("aa02")
+        assert second.pid != spare_pid and second.alive()
     assert launched == []  # only the first spare was a new process
     assert starter.spare is not None and starter.spare.parent == second
 
@@ -91,9 +95,10 @@ def test_a_killed_spare_is_replaced_and_its_transaction_still_gets_a_guard(
     killed = starter.spare.child
     killed.send_signal(signal.SIGKILL)
     killed.wait()
-    starter.start("bb01", Holder.me("bondd"))
-    guard = starter.armed("bb01")  # a new guard's announcement, as without a spare
-    assert guard.pid != killed.pid and guard.alive()
+    with TransactionLock(starter.state_dir):  # so that the guard stays to be looked at
+        starter.start("bb01", Holder.me("bondd"))
+        guard = starter.armed("bb01")  # a new guard's announcement, as without a spare
+        assert guard.pid != killed.pid and guard.alive()
     assert starter.spare is not None and starter.spare.child is not None
     assert starter.spare.child.pid not in (killed.pid, guard.pid)  # the replacement
     wait_until(lambda: listening(starter))
