@@ -13,7 +13,8 @@ bondd.service, whose cgroup systemd kills whole, leaves it running).
 The daemon does not wait for a new guard's start in every transaction: it
 keeps one spare guard started ahead (`keep_spare`; bondd.spareguard), hands
 it the transaction, and starts the next spare at once, at the lowest CPU
-priority, so its start-up runs behind the transaction (a detached spare
+priority and without waiting for systemd-run to return, so its start-up runs
+behind the transaction (a detached spare
 forks its successor instead, once its own transaction has ended: no new
 Python process at all). A spare that is gone (killed, or never came up) is
 replaced, and that transaction starts its own guard as before. A
@@ -112,11 +113,19 @@ class Spare:
     child: subprocess.Popen[bytes] | None  # None: a systemd unit, or forked by `parent`
     parent: Holder | None = None  # the guard that forks it once its transaction ends
     unit: str | None = None  # the systemd unit it runs in
+    launcher: subprocess.Popen[bytes] | None = None  # the systemd-run starting that unit
+
+    def failed_to_start(self) -> bool:
+        """systemd-run said no: no unit will come."""
+        return self.launcher is not None and self.launcher.poll() not in (None, 0)
 
     def stop(self, state_dir: Path) -> None:
         """End a spare that guards nothing: never left waiting for a hand that will not
         come (after bondd stops, `dpkg --purge` finds no guard unit of it either)."""
         spareguard.socket_path(state_dir, self.name).unlink(missing_ok=True)
+        if self.launcher is not None and self.launcher.poll() is None:
+            self.launcher.kill()  # stuck asking systemd: the unit, if any, is stopped below
+            self.launcher.wait()
         if self.child is not None:
             if self.child.poll() is None:
                 self.child.terminate()
@@ -125,7 +134,11 @@ class Spare:
                 except subprocess.TimeoutExpired:
                     self.child.kill()
                     self.child.wait()
-        elif self.unit is not None and (systemctl := shutil.which("systemctl")):
+        elif (
+            self.unit is not None
+            and not self.failed_to_start()
+            and (systemctl := shutil.which("systemctl"))
+        ):
             # Failing that, it leaves by itself when its runner has gone.
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 subprocess.run(
@@ -154,9 +167,13 @@ class GuardStarter:
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
     spare: Spare | None = None
     handed: dict[str, Holder] = field(default_factory=dict)
+    launchers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    systemd_refused: bool = False  # a spare's systemd-run failed: spares start the waiting way
+    swept: bool = False
 
     def start(self, txn: str, runner: Holder) -> None:
         self.children = [c for c in self.children if c.poll() is None]  # reap ended guards
+        self.launchers = [c for c in self.launchers if c.poll() is None]
         announce_path(self.state_dir, txn).unlink(missing_ok=True)
         if self.keep_spare:
             guard = self._hand(txn, runner)
@@ -173,14 +190,37 @@ class GuardStarter:
         if self.spare is not None and self._spare_may_live(self.spare):
             return
         self._drop_spare()
+        if not self.swept:
+            self.swept = True
+            spareguard.sweep(self.state_dir)
         name = uuid.uuid4().hex[:12]
         unit = f"bondd-guard-spare-{name}"
         argv = guard_argv(self.state_dir, name, runner, spare=True)
+        started = time.monotonic()
+        if not self.systemd_refused and (run := self._systemd_run()):
+            # Not waited for: systemd-run returns once the unit's process runs,
+            # a few hundred ms on a small machine, and this is called right
+            # after a spare was handed its transaction, on that transaction's path.
+            try:
+                launcher = subprocess.Popen(
+                    self._systemd_argv(run, unit, argv),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd="/",
+                    env=guard_env(),
+                )
+            except OSError:
+                self.systemd_refused = True
+            else:
+                self.launchers.append(launcher)
+                self.spare = Spare(name, runner, started, None, unit=unit, launcher=launcher)
+                return
         try:
             child = self._launch(argv, unit, chain=True)
         except GuardError:
             return  # the next transaction starts its own guard, and says why if that fails
-        self.spare = Spare(name, runner, time.monotonic(), child, unit=None if child else unit)
+        self.spare = Spare(name, runner, started, child, unit=None if child else unit)
 
     def close(self) -> None:
         """The spare guards nothing yet: it is ended with its runner's host."""
@@ -188,6 +228,9 @@ class GuardStarter:
 
     def _spare_may_live(self, spare: Spare) -> bool:
         if spare.child is not None and spare.child.poll() is not None:
+            return False
+        if spare.failed_to_start():
+            self.systemd_refused = True  # the next spare: a detached process, or a waited unit
             return False
         path = spareguard.socket_path(self.state_dir, spare.name)
         if path.exists():
@@ -233,12 +276,10 @@ class GuardStarter:
 
         `chain`: a detached spare forks its successor. Not in a systemd unit,
         which ends with its main process, and would take the successor along."""
-        systemd = under_systemd() if self.use_systemd is None else self.use_systemd
-        run = shutil.which(SYSTEMD_RUN) if systemd else None
-        if run:
+        if run := self._systemd_run():
             try:
                 done = subprocess.run(
-                    [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv],
+                    self._systemd_argv(run, unit, argv),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
@@ -274,6 +315,15 @@ class GuardStarter:
             ) from exc
         self.children.append(child)
         return child
+
+    def _systemd_run(self) -> str | None:
+        """systemd-run's path where guards get units of their own, else None."""
+        systemd = under_systemd() if self.use_systemd is None else self.use_systemd
+        return shutil.which(SYSTEMD_RUN) if systemd else None
+
+    @staticmethod
+    def _systemd_argv(run: str, unit: str, argv: list[str]) -> list[str]:
+        return [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv]
 
     def armed(self, txn: str, timeout: float = ARM_TIMEOUT) -> Holder:
         """Wait for the guard's announcement; GuardError if it never comes."""

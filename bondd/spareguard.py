@@ -66,6 +66,25 @@ def hand(path: Path, txn: str, timeout: float = HAND_TIMEOUT) -> tuple[Holder, s
         sock.close()
 
 
+def sweep(state_dir: Path) -> list[Path]:
+    """Remove the sockets no spare listens on any more (a SIGKILLed daemon's, whose
+    spare left when it did); the ones removed. A live spare's socket is left."""
+    removed = []
+    for path in state_dir.glob(socket_path(state_dir, "*").name):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        sock.settimeout(1.0)
+        try:
+            sock.connect(str(path))
+        except ConnectionRefusedError:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        except OSError:
+            pass  # gone already, or not a socket of ours to judge
+        finally:
+            sock.close()
+    return removed
+
+
 def read_line(sock: socket.socket) -> bytes:
     data = b""
     while b"\n" not in data and len(data) < MAX_LINE:

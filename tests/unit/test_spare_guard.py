@@ -9,12 +9,13 @@ tests/kernel/test_safety_net.py, a daemon SIGKILLed with a spare's guard.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,113 @@ def test_the_lock_holders_are_read_without_taking_the_lock(tmp_path: Path) -> No
         with pytest.raises(Exception, match="in progress"):
             TransactionLock(tmp_path).__enter__()  # still ours: reading took nothing
     assert holders(tmp_path) == set()
+
+
+SYSTEMD_RUN = """#!/bin/sh
+# systemd-run's stand-in: answers once {gate} exists (or refuses), then runs
+# the unit's command in a session of its own, as a unit would be.
+while [ "${{1#--}}" != "$1" ]; do shift; done
+{refuse}
+i=0
+while [ ! -e {gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+setsid "$@" </dev/null >/dev/null 2>&1 &
+echo $! >> {pids}
+"""
+
+
+@pytest.fixture
+def systemd_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[bool], Path]]:
+    """Installs the stand-in as the only systemd-run (and no systemctl: the host's
+    systemd is never asked); gives its gate file. Ends what it ran."""
+    pids = tmp_path / "pids"
+
+    def install(refuse: bool) -> Path:
+        gate = tmp_path / "gate"
+        run = tmp_path / "systemd-run"
+        run.write_text(SYSTEMD_RUN.format(gate=gate, pids=pids, refuse="exit 1" if refuse else ""))
+        run.chmod(0o755)
+        monkeypatch.setattr(
+            "shutil.which", lambda name: str(run) if name == "systemd-run" else None
+        )
+        return gate
+
+    yield install
+    for line in pids.read_text().split() if pids.exists() else []:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line), signal.SIGKILL)
+
+
+def unit_starter(tmp_path: Path) -> deadman.GuardStarter:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    return deadman.GuardStarter(state_dir, use_systemd=True, keep_spare=True)
+
+
+def test_a_spare_in_a_unit_of_its_own_is_not_waited_for(
+    tmp_path: Path, systemd_run: Callable[[bool], Path]
+) -> None:
+    gate = systemd_run(False)
+    guards = unit_starter(tmp_path)
+    me = Holder.me("bondd")
+    guards.prepare(me)  # returns while systemd-run still holds back its answer
+    spare = guards.spare
+    assert spare is not None and spare.launcher is not None and spare.child is None
+    assert spare.launcher.poll() is None
+    gate.touch()
+    wait_until(lambda: listening(guards))
+    with TransactionLock(guards.state_dir):
+        guards.start("dd01", me)
+        guard = guards.armed("dd01")
+        assert guard.alive()
+        assert guards.spare is not None and guards.spare.name != spare.name  # the next, on its way
+    guards.close()
+
+
+def test_a_spare_systemd_refused_leaves_the_transaction_its_own_guard(
+    tmp_path: Path, systemd_run: Callable[[bool], Path]
+) -> None:
+    systemd_run(True)
+    guards = unit_starter(tmp_path)
+    me = Holder.me("bondd")
+    guards.prepare(me)
+    spare = guards.spare
+    assert spare is not None and spare.launcher is not None
+    spare.launcher.wait()
+    with TransactionLock(guards.state_dir):
+        guards.start("dd02", me)  # refused again: a detached guard
+        guard = guards.armed("dd02")
+        assert guard.alive() and guard.pid == guards.children[0].pid
+    # From now on the spare is a detached process, not a unit systemd refuses.
+    assert guards.spare is not None and guards.spare.child is not None
+    assert guards.systemd_refused
+    guards.close()
+    for child in guards.children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_sockets_no_spare_listens_on_are_swept_before_the_first_spare(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    stale = spareguard.socket_path(state_dir, "0123456789ab")
+    spareguard.listen(stale).close()  # as a SIGKILLed daemon's spare leaves it
+    live = spareguard.listen(spareguard.socket_path(state_dir, "ba9876543210"))
+    other = state_dir / "lock"
+    other.touch()
+    try:
+        guards = deadman.GuardStarter(state_dir, use_systemd=False, keep_spare=True)
+        guards.prepare(Holder.me("bondd"))
+        try:
+            assert not stale.exists()
+            assert spareguard.socket_path(state_dir, "ba9876543210").exists()
+            assert other.exists()
+        finally:
+            guards.close()
+            for child in guards.children:
+                child.kill()
+                child.wait()
+    finally:
+        live.close()

@@ -95,6 +95,31 @@ check restart-no-link-events no_link_events /tmp/restart-links.txt bond0 p0 p1
 check restart-active [ "$(systemctl is-active bondd)" = active ]
 check restart-kept-options sysfs_is bond0 miimon 50
 
+# --- stopped in a confirm window: the change's guard runs in a systemd unit of
+# its own, so stopping bondd.service (which kills its whole cgroup) leaves it
+# running, and it rolls the change back at the deadline, with no daemon
+sed 's/mii-monitor-interval: 50/mii-monitor-interval: 200/' /lab/bond0-v2.yaml > /etc/lab-config/bond0.yaml.tmp
+mv /etc/lab-config/bond0.yaml.tmp /etc/lab-config/bond0.yaml
+check window-apply bondctl apply --yes --confirm-timeout 12 --no-wait
+check window-applied sysfs_is bond0 miimon 200
+guards() { systemctl list-units --plain --no-legend --state=active 'bondd-guard-*' | awk '{print $1}'; }
+guards | tee /tmp/guards-before.txt
+check window-guard-unit [ -s /tmp/guards-before.txt ]
+check window-guard-other-cgroup sh -c '! systemctl show -p ControlGroup --value bondd | grep -q guard'
+t0=$(uptime_s)
+check window-stop systemctl stop bondd
+guards | tee /tmp/guards-after.txt
+check window-guard-outlives-stop grep -qxF -f /tmp/guards-before.txt /tmp/guards-after.txt
+check window-still-waiting sysfs_is bond0 miimon 200
+check window-guard-rolls-back wait_for 30 sysfs_is bond0 miimon 50
+measure stop_to_guard_rollback_s "$(since "$t0")"
+check window-guard-journal wait_for 10 sh -c 'journalctl --no-pager -o cat BONDD_EVENT=rolled_back | grep -q "^guard: rolled back transaction"'
+journalctl --no-pager -o cat | grep "guard:" | tail -3
+cp /lab/bond0-v2.yaml /etc/lab-config/bond0.yaml.tmp
+mv /etc/lab-config/bond0.yaml.tmp /etc/lab-config/bond0.yaml
+systemctl start bondd
+check window-converged-after wait_for 20 bondctl plan --detailed-exitcode
+
 # --- watchdog: a daemon that stops feeding it is killed and restarted by
 # systemd, and converges again (a hand-made change while it was frozen is
 # repaired). WatchdogSec is shortened here so the check takes seconds.
