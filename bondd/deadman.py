@@ -170,10 +170,14 @@ class GuardStarter:
     launchers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     systemd_refused: bool = False  # a spare's systemd-run failed: spares start the waiting way
     swept: bool = False
+    # Spares given up on before they listened, whose parent may still fork them:
+    # their sockets are removed when they appear, which makes them leave.
+    abandoned: list[Spare] = field(default_factory=list)
 
     def start(self, txn: str, runner: Holder) -> None:
         self.children = [c for c in self.children if c.poll() is None]  # reap ended guards
         self.launchers = [c for c in self.launchers if c.poll() is None]
+        self._end_abandoned()
         announce_path(self.state_dir, txn).unlink(missing_ok=True)
         if self.keep_spare:
             guard = self._hand(txn, runner)
@@ -225,6 +229,7 @@ class GuardStarter:
     def close(self) -> None:
         """The spare guards nothing yet: it is ended with its runner's host."""
         self._drop_spare()
+        self._end_abandoned()
 
     def _spare_may_live(self, spare: Spare) -> bool:
         if spare.child is not None and spare.child.poll() is not None:
@@ -246,6 +251,21 @@ class GuardStarter:
         spare, self.spare = self.spare, None
         if spare is not None:
             spare.stop(self.state_dir)
+            if spare.parent is not None and spare.parent.alive():
+                # Its parent still guards a transaction (one that ended before
+                # its record, while this runner went on to the next): it forks
+                # this spare later, which would then wait for a hand forever.
+                self.abandoned.append(spare)
+
+    def _end_abandoned(self) -> None:
+        waiting = []
+        for spare in self.abandoned:
+            path = spareguard.socket_path(self.state_dir, spare.name)
+            if path.exists():
+                path.unlink(missing_ok=True)  # it leaves within a poll
+            elif spare.parent is not None and spare.parent.alive():
+                waiting.append(spare)
+        self.abandoned = waiting
 
     def _hand(self, txn: str, runner: Holder) -> Holder | None:
         """Hand `txn` to the spare; its holder, or None if there is no working spare."""

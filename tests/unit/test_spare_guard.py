@@ -244,3 +244,49 @@ def test_sockets_no_spare_listens_on_are_swept_before_the_first_spare(tmp_path: 
                 child.wait()
     finally:
         live.close()
+
+
+def spare_pids(state_dir: Path, name: str) -> set[int]:
+    """Processes running as spare `name` for `state_dir` (a forked successor keeps
+    its parent's command line)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(state_dir.resolve()).encode() in argv and name.encode() in argv:
+            found.add(int(proc.name))
+    return found
+
+
+def test_a_successor_given_up_on_before_it_listened_is_ended_when_it_comes(
+    starter: deadman.GuardStarter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deadman, "SPARE_READY", 2.0)
+    wait_until(lambda: listening(starter))
+    assert starter.spare is not None and starter.spare.child is not None
+    first = starter.spare
+    me = Holder.me("bondd")
+    with TransactionLock(starter.state_dir):
+        # ee01 ends before its record and the runner goes straight on to ee02,
+        # holding the lock: the first spare watches on, its successor not forked.
+        starter.start("ee01", me)
+        starter.armed("ee01")
+        assert starter.spare is not None and starter.spare.parent is not None
+        successor = starter.spare.name
+        starter.start("ee02", me)  # given up on after SPARE_READY: a guard of its own
+        starter.armed("ee02")
+        assert successor in [s.name for s in starter.abandoned]
+    # Now the first spare sees its transaction over and forks the successor.
+    first_child = first.child
+    assert first_child is not None
+    first_child.wait(timeout=30)
+    path = spareguard.socket_path(starter.state_dir, successor)
+    wait_until(path.exists)
+    orphans = spare_pids(starter.state_dir, first.name)
+    assert orphans  # the successor, waiting for a hand that will not come
+    with TransactionLock(starter.state_dir):
+        starter.start("ee03", me)
+    assert not path.exists() and not starter.abandoned
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans))
