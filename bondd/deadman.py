@@ -168,7 +168,7 @@ class GuardStarter:
     spare: Spare | None = None
     handed: dict[str, Holder] = field(default_factory=dict)
     launchers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    systemd_refused: bool = False  # a spare's systemd-run failed: spares start the waiting way
+    systemd_refused: bool = False  # a spare's systemd-run failed: the next one is waited for
     swept: bool = False
     # Spares given up on before they listened, whose parent may still fork them:
     # their sockets are removed when they appear, which makes them leave.
@@ -224,6 +224,8 @@ class GuardStarter:
             child = self._launch(argv, unit, chain=True)
         except GuardError:
             return  # the next transaction starts its own guard, and says why if that fails
+        # A unit after all (systemd was only busy): the next spare is not waited for again.
+        self.systemd_refused = self.systemd_refused and child is not None
         self.spare = Spare(name, runner, started, child, unit=None if child else unit)
 
     def close(self) -> None:
