@@ -33,6 +33,7 @@ size.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -58,6 +59,7 @@ NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 IFLA_IFNAME = 3
 IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
 RTMGRP_LINK = 0x1
+SO_RCVBUFFORCE = 33
 _NLMSGHDR = struct.Struct("=IHHII")
 _IFINFOMSG = struct.Struct("=BxHiII")
 _RTATTR = struct.Struct("=HH")
@@ -145,12 +147,16 @@ class Monitor:
 
     before: dict[str, bool] = field(default_factory=dict)
     events: list[tuple[float, str, bool]] = field(default_factory=list)
+    overruns: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        try:  # past net.core.rmem_max (root): a netplan apply of 16 bonds is a burst
+            self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
+        except OSError:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
         self._sock.bind((0, RTMGRP_LINK))
         self._sock.settimeout(0.1)
         self.before = dump_links()
@@ -162,6 +168,11 @@ class Monitor:
             try:
                 data = self._sock.recv(1 << 16)
             except TimeoutError:
+                continue
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    raise
+                self.overruns += 1  # the kernel dropped messages: the counts are a floor
                 continue
             now = time.monotonic()
             self.events.extend((now, name, up) for name, up in _links(data))
@@ -266,6 +277,7 @@ class Step:
     rc: int = 0
     view: str = ""
     link_messages: int = 0  # every RTM_NEWLINK/RTM_DELLINK the kernel sent during the step
+    overruns: int = 0  # times the listener's buffer overflowed: then the counts are a floor
 
 
 def measure(tool: str, name: str, miimon: int, bonds: int, command: Callable[[], int]) -> Step:
@@ -296,6 +308,7 @@ def measure(tool: str, name: str, miimon: int, bonds: int, command: Callable[[],
     step.downs = monitor.went_down()
     step.view = kernel_view(bonds)
     step.link_messages = len(monitor.events)
+    step.overruns = monitor.overruns
     transitions = monitor.transitions()
     last = max((when for when, _, _ in transitions), default=started)
     step.seconds = max(returned, matched_at or returned, last) - started
@@ -305,7 +318,7 @@ def measure(tool: str, name: str, miimon: int, bonds: int, command: Callable[[],
     print(
         f"{tool} {name}, {bonds} bond(s): rc {step.rc}, command {step.command_seconds:.2f} s,"
         f" timed {step.seconds:.2f} s, kernel as asked: {step.matched} ({step.view});"
-        f" went down: {fmt_downs(step.downs)}; {step.link_messages} link messages"
+        f" went down: {fmt_downs(step.downs)}; {messages(step)} link messages"
         "\n  link state changes (s from start):"
         f" {timeline or 'none'}",
         flush=True,
@@ -454,9 +467,13 @@ def table(netplan: list[Step], bondd: list[Step]) -> str:
         lines.append(
             f"| {n.bonds} | {STEP_TEXT[n.name]} | {n.seconds:.2f} s | {b.seconds:.2f} s | {ratio}"
             f" | {fmt_downs(n.downs)} | {fmt_downs(b.downs)}"
-            f" | {n.link_messages} / {b.link_messages} | {as_asked(n)} | {as_asked(b)} |"
+            f" | {messages(n)} / {messages(b)} | {as_asked(n)} | {as_asked(b)} |"
         )
     return "\n".join(lines)
+
+
+def messages(step: Step) -> str:
+    return f"{step.link_messages}" + (" or more (overrun)" if step.overruns else "")
 
 
 def versions() -> str:

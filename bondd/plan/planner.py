@@ -152,10 +152,15 @@ class _Builder:
         create["mode"] = mode.value
         self.ops.append(o.CreateBond(t.name, BondOptions(create)))
         self._link_settings(t, None)
+        # Up before its first port: the carrier that port brings is then an
+        # urgent link event, and the kernel starts the bond's queue and marks
+        # it operationally up at once. Up after its ports, the bond waits for
+        # the kernel's next batched link-state run, up to a second (measured
+        # on 6.1: 0.2 s against 1.06 s), and drops what it is given meanwhile.
+        self.ops.append(o.SetLinkUp(t.name, t.name, up=True))
         for port in t.ports:
             self._enslave(t, port)
         self._after_ports(t, None)
-        self.ops.append(o.SetLinkUp(t.name, t.name, up=True))
 
     def _update(self, t: BondTarget, bond: BondState) -> None:
         changed: dict[str, OptionValue] = {

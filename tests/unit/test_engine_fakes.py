@@ -91,12 +91,12 @@ def proposal(text: str) -> Proposal:
     return Proposal(state, config.content_hash([]) + str(hash(text)))
 
 
-def test_new_bond_plan_creates_then_enslaves_then_addresses() -> None:
+def test_new_bond_plan_creates_then_goes_up_then_enslaves_then_addresses() -> None:
     kernel = FakeKernel(["p0", "p1"])
     plan = planner.plan(proposal(BASE).desired, kernel.read(), Ownership())
     kinds = [type(op).__name__ for op in plan.ops]
     assert kinds[0] == "CreateBond"
-    assert kinds.index("AddPort") < kinds.index("SetLinkUp") < kinds.index("AddAddress")
+    assert kinds.index("SetLinkUp") < kinds.index("AddPort") < kinds.index("AddAddress")
     assert plan.disruption()["bond0"] is o.Disruption.NEW
 
 
