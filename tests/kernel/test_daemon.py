@@ -232,15 +232,7 @@ def test_socket_changes_need_root_and_a_killed_client_still_gets_its_rollback(
     write(daemon, bond_yaml())
     wait_for(converged, timeout=30, interval=POLL)
     daemon.wait_event("applied")
-    base = [
-        BONDCTL,
-        "--config-dir",
-        str(daemon.config_dir),
-        "--state-dir",
-        str(daemon.state_dir),
-        "--run-dir",
-        str(daemon.run_dir),
-    ]
+    base = [BONDCTL, *daemon.client_dirs]
     # A client as an unprivileged user, speaking the socket protocol directly.
     nobody = subprocess.run(
         ["/usr/bin/python3", "-c", CLIENT, str(daemon.run_dir / "control.sock")],
