@@ -42,7 +42,10 @@ bondd: {{probes: [], lacp-gate: false}}
 def negotiated() -> bool:
     for port in ("p0", "p1"):
         for side in ("actor", "partner"):
-            state = int(sysfs(f"{port}/bonding_slave/ad_{side}_oper_port_state"))
+            text = sysfs(f"{port}/bonding_slave/ad_{side}_oper_port_state")
+            if not text.isdigit():
+                return False  # "N/A": the port has no aggregator yet
+            state = int(text)
             if state & 0x38 != 0x38 or state & 0xC0:
                 return False
     return sysfs("bond0/bonding/ad_num_ports") == "2"

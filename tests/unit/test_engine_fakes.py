@@ -100,6 +100,16 @@ def test_new_bond_plan_creates_then_goes_up_then_enslaves_then_addresses() -> No
     assert plan.disruption()["bond0"] is o.Disruption.NEW
 
 
+@pytest.mark.parametrize("mode", ["802.3ad", "balance-tlb", "balance-alb"])
+def test_new_bond_in_a_mode_that_negotiates_or_programs_macs_goes_up_after_its_ports(
+    mode: str,
+) -> None:
+    text = BASE.replace("mode: active-backup", f"mode: {mode}")
+    plan = planner.plan(proposal(text).desired, FakeKernel(["p0", "p1"]).read(), Ownership())
+    kinds = [type(op).__name__ for op in plan.ops]
+    assert kinds.index("AddPort") < kinds.index("SetLinkUp") < kinds.index("AddAddress")
+
+
 def test_converged_host_plans_nothing(tmp_path: Path) -> None:
     kernel, clock = FakeKernel(["p0", "p1"]), FakeClock()
     assert begin(host(tmp_path, kernel, clock), proposal(BASE)).status is Status.COMMITTED
