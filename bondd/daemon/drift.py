@@ -204,9 +204,11 @@ class DriftRepair(DaemonState):
 
     def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
         self.last_read.forget()  # the kernel moved: a status reads it again
+        own = self.writer.take()
         dirty, failovers = self.managed.dirtied(events, lost)
         for bond in failovers:
-            self.log_failover(bond)
+            if bond not in own:
+                self.log_failover(bond)
         if not dirty:
             return
         self.dirty.full |= dirty.full

@@ -18,6 +18,7 @@ from pathlib import Path
 from bondd.daemon import control, queries
 from bondd.daemon.metrics import MetricsWriter
 from bondd.daemon.notify import Notifier
+from bondd.daemon.ownwrites import NotingWriter
 from bondd.daemon.watchset import Dirty, WatchSet
 from bondd.engine.boundary import Clock
 from bondd.engine.pending import Phase
@@ -40,6 +41,9 @@ class DaemonState:
         metrics_textfile: Path | None = None,
         clock: Clock | None = None,
     ) -> None:
+        # The daemon's own writes are noted, so their echoes are not failovers.
+        self.writer = NotingWriter(host.writer)
+        host.writer = self.writer
         self.host = host
         self.dirs = dirs
         self.explicit = explicit

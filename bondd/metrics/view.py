@@ -100,7 +100,10 @@ def _families() -> dict[str, Family]:
         (
             "bondd_failovers_total",
             COUNTER,
-            "Failovers the daemon saw on the bond (kept in the state directory)",
+            (
+                "Failovers the daemon saw on the bond, not counting the active-port changes"
+                " its own writes made (kept in the state directory)"
+            ),
         ),
         (
             "bondd_drift_repairs_total",

@@ -304,6 +304,7 @@ def test_failovers_are_logged_at_most_once_a_second(
 ) -> None:
     daemon, kernel, clock = make(tmp_path)
     failover = KernelEvent("link", index(kernel, "bond0"), "bond0", up=True, failover=True)
+    daemon.on_kernel_events([], lost=False)  # the echoes of the startup's own writes
     with caplog.at_level(logging.INFO, logger="bondd.test"):
         for _ in range(3):
             daemon.on_kernel_events([failover], lost=False)
@@ -461,3 +462,17 @@ def test_a_status_after_a_scoped_repair_is_of_the_whole_host(tmp_path: Path) -> 
     assert [b["name"] for b in report["bonds"]] == ["bond0", "bond1"], report
     assert [b["options"]["miimon"] for b in report["bonds"]] == [100, 100]
     assert answer["source"] == "read now" and kernel.full_reads == reads + 1
+
+
+def test_a_failover_the_daemons_own_writes_caused_is_not_counted_or_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    daemon, kernel, clock = make(tmp_path)  # created bond0 and bond1: their first ports went active
+    failover = KernelEvent("link", index(kernel, "bond0"), "bond0", up=True, failover=True)
+    with caplog.at_level(logging.INFO, logger="bondd.test"):
+        daemon.on_kernel_events([failover, option_event(kernel, "bond1")], lost=False)
+        assert not daemon.metrics.failovers
+        clock.now += 2
+        daemon.on_kernel_events([failover], lost=False)  # no write of ours since: a real one
+    logged = [r.getMessage() for r in caplog.records if "failover" in r.getMessage()]
+    assert len(logged) == 1 and daemon.metrics.failovers == {"bond0": 1}
