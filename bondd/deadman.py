@@ -14,11 +14,10 @@ The daemon does not wait for a new guard's start in every transaction: it
 keeps one spare guard started ahead (`keep_spare`; bondd.spareguard), hands
 it the transaction, and starts the next spare at once, at the lowest CPU
 priority and without waiting for systemd-run to return, so its start-up runs
-behind the transaction (a detached spare
-forks its successor instead, once its own transaction has ended: no new
-Python process at all). A spare that is gone (killed, or never came up) is
-replaced, and that transaction starts its own guard as before. A
-standalone bondctl always starts its own.
+behind the transaction (a detached spare forks its successor instead, once
+its own transaction has ended: no new Python process at all). A spare that
+is gone (killed, or never came up) is replaced, and that transaction starts
+its own guard as before. A standalone bondctl always starts its own.
 """
 
 from __future__ import annotations
@@ -124,7 +123,7 @@ class Spare:
         come (after bondd stops, `dpkg --purge` finds no guard unit of it either)."""
         spareguard.socket_path(state_dir, self.name).unlink(missing_ok=True)
         if self.launcher is not None and self.launcher.poll() is None:
-            self.launcher.kill()  # stuck asking systemd: the unit, if any, is stopped below
+            self.launcher.kill()  # stuck asking systemd: the unit it asked for is stopped below
             self.launcher.wait()
         if self.child is not None:
             if self.child.poll() is None:
@@ -134,11 +133,9 @@ class Spare:
                 except subprocess.TimeoutExpired:
                     self.child.kill()
                     self.child.wait()
-        elif (
-            self.unit is not None
-            and not self.failed_to_start()
-            and (systemctl := shutil.which("systemctl"))
-        ):
+        elif self.unit is not None and (systemctl := shutil.which("systemctl")):
+            # Even when systemd-run failed or was killed: systemd may have made
+            # the unit all the same. Stopping a unit that is not there is harmless.
             # Failing that, it leaves by itself when its runner has gone.
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 subprocess.run(
@@ -258,6 +255,10 @@ class GuardStarter:
                 # its record, while this runner went on to the next): it forks
                 # this spare later, which would then wait for a hand forever.
                 self.abandoned.append(spare)
+            elif spare.unit is not None and spare.launcher is not None:
+                # A unit systemd may still start after the stop above (its
+                # systemd-run killed while asking, or failed after asking).
+                self.abandoned.append(spare)
 
     def _end_abandoned(self) -> None:
         waiting = []
@@ -267,6 +268,8 @@ class GuardStarter:
                 path.unlink(missing_ok=True)  # it leaves within a poll
             elif spare.parent is not None and spare.parent.alive():
                 waiting.append(spare)
+            elif spare.parent is None and time.monotonic() - spare.started < ARM_TIMEOUT * 2:
+                waiting.append(spare)  # a late unit: started by now, or never
         self.abandoned = waiting
 
     def _hand(self, txn: str, runner: Holder) -> Holder | None:

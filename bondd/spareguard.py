@@ -22,6 +22,7 @@ Standard library only, so the guard can load it before its heavy imports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -76,8 +77,9 @@ def sweep(state_dir: Path) -> list[Path]:
         try:
             sock.connect(str(path))
         except ConnectionRefusedError:
-            path.unlink(missing_ok=True)
-            removed.append(path)
+            with contextlib.suppress(OSError):  # never a reason for the daemon not to start
+                path.unlink(missing_ok=True)
+                removed.append(path)
         except OSError:
             pass  # gone already, or not a socket of ours to judge
         finally:

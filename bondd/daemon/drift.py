@@ -12,6 +12,7 @@ resync timer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 
 from bondd.daemon.repair import Repair, ScopeReader, UnscopedError, names_of, repair_scope
 from bondd.daemon.state import DaemonState
@@ -202,9 +203,14 @@ class DriftRepair(DaemonState):
                     )
         self.metrics.changed()
 
-    def on_kernel_events(self, events: list[KernelEvent], lost: bool) -> None:
+    def on_kernel_events(
+        self, events: list[KernelEvent], lost: bool, own: Set[str] = frozenset()
+    ) -> None:
+        """`own`: the bonds this daemon's writes touched since these events began to
+        queue. The kernel announces every change of a bond's active port as a
+        failover, a new bond's first port and a primary applied included: on
+        those bonds they are the daemon's doing, neither logged nor counted."""
         self.last_read.forget()  # the kernel moved: a status reads it again
-        own = self.writer.take()
         dirty, failovers = self.managed.dirtied(events, lost)
         for bond in failovers:
             if bond not in own:

@@ -60,6 +60,8 @@ class Daemon(Answers):
         try:
             with self.routine("startup"):
                 self.startup()
+            with self.routine("startup"):
+                self.drain(sources)
             self.notify.ready(self.status_line())
             self.arm_watchdog()
             self.timers["resync"] = self.now() + RESYNC_INTERVAL
@@ -99,18 +101,35 @@ class Daemon(Answers):
             self.metrics.changed()
             with self.routine(f"wake:{key.data}"):
                 if key.data == "netlink":
-                    self.on_kernel_events(*sources.events.read())
+                    self.drain(sources)
                 elif key.data == "control":
-                    self.on_control(sources.server)
+                    self.writing(sources, lambda: self.on_control(sources.server))
                 elif key.data == "signal":
-                    self.on_signals(os.read(sources.sig[0], 64))
+                    self.writing(sources, lambda: self.on_signals(os.read(sources.sig[0], 64)))
                 elif key.data == "config":
                     os.read(sources.wake[0], 4096)
                     self.timers["config"] = self.now() + DEBOUNCE
         with self.routine("timers"):
-            self.run_timers()
+            self.writing(sources, self.run_timers)
         self.metrics.tick()
         self.notify.status(self.status_line())
+
+    def drain(self, sources: Sources) -> None:
+        """Every kernel event queued, with the bonds the daemon wrote to since the last
+        drain: the kernel queues a write's announcements within the write itself."""
+        own = self.writer.take()
+        events, lost = sources.events.read()
+        if events or lost:
+            self.on_kernel_events(events, lost, own)
+
+    def writing(self, sources: Sources, action: Callable[[], None]) -> None:
+        """An action that may write to the kernel, between two drains: what was queued
+        before it is the world's doing, what it queued is its own."""
+        self.drain(sources)
+        try:
+            action()
+        finally:
+            self.drain(sources)
 
     @contextmanager
     def routine(self, where: str) -> Iterator[None]:

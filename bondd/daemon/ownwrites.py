@@ -5,9 +5,14 @@ changes, whoever changed it: a new bond's first port becoming active, a
 port released or re-enslaved by a mode change, a primary an admin asked
 for. Those are this daemon's doing, not a cable or a switch failing, and
 counted as failovers they would fire an alert on every apply. The writer
-notes each bond it writes to; the first burst of kernel events after the
-writes (every write is announced, so that burst carries their echoes)
-takes the set and clears it.
+notes each bond it writes to; the loop drains the kernel's events just
+before and just after each action that may write (the kernel queues a
+write's announcements within the write), so the set covers exactly the
+events that action queued, and is cleared by that drain even when the
+kernel refused the write and announced nothing. A real failover on the same
+bond during the action (its probes run for seconds) is taken for the
+action's own; on real NICs the first active port is often chosen later, by
+miimon after autonegotiation, and is then counted.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ _MII_AT_CREATE = frozenset({BondMode.IEEE_802_3AD, BondMode.BALANCE_TLB, BondMod
 # against 1.06 s). But 802.3ad ports enslaved to a running bond took 9.2 s to
 # negotiate against 3.2 s (6.1, lacp_rate fast), and tlb/alb program each
 # port's MAC at open: these keep the order of ifenslave's peers.
-_UP_AFTER_PORTS = _MII_AT_CREATE
+_UP_AFTER_PORTS = frozenset({BondMode.IEEE_802_3AD, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB})
 
 
 @dataclass(frozen=True)

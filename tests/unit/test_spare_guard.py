@@ -195,6 +195,9 @@ def test_a_spare_in_a_unit_of_its_own_is_not_waited_for(
         guard = guards.armed("dd01")
         assert guard.alive()
         assert guards.spare is not None and guards.spare.name != spare.name  # the next, on its way
+    following = guards.spare.launcher
+    assert following is not None
+    following.wait(timeout=30)  # its guard's pid noted, for the fixture to end it
     guards.close()
 
 
@@ -289,4 +292,4 @@ def test_a_successor_given_up_on_before_it_listened_is_ended_when_it_comes(
     with TransactionLock(starter.state_dir):
         starter.start("ee03", me)
     assert not path.exists() and not starter.abandoned
-    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in orphans))
+    wait_until(lambda: not spare_pids(starter.state_dir, first.name))  # a zombie has no cmdline
