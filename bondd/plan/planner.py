@@ -43,13 +43,13 @@ _AFTER_PORTS = frozenset({"primary"})
 _KEPT_ACROSS_MODES = ("lacp_rate", "packets_per_slave", "tlb_dynamic_lb")
 _MII_AT_CREATE = frozenset({BondMode.IEEE_802_3AD, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB})
 # A new bond goes up before its first port, except in these modes. Up first,
-# the carrier that port brings is an urgent link event: the kernel starts the
-# bond's queue and marks it operationally up at once, where a bond set up
-# after its ports waits for the kernel's next batched link-state run, up to a
-# second, dropping what it is given meanwhile (6.1, active-backup: 0.2 s
-# against 1.06 s). But 802.3ad ports enslaved to a running bond took 9.2 s to
-# negotiate against 3.2 s (6.1, lacp_rate fast), and tlb/alb program each
-# port's MAC at open: these keep the order of ifenslave's peers.
+# the carrier that port brings is an urgent link event and the kernel marks
+# the bond operationally up at once, where a bond set up after its ports
+# stays "down" in `ip link` (operstate, what link-watching services wait for)
+# until the kernel's next batched link-state run, up to a second later (6.1,
+# active-backup: 0.2 s against 1.06 s). But 802.3ad ports enslaved to a
+# running bond took 9.2 s to negotiate against 3.2 s (6.1, lacp_rate fast),
+# and tlb/alb program each port's MAC at open: these keep the usual order.
 _UP_AFTER_PORTS = frozenset({BondMode.IEEE_802_3AD, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB})
 
 
