@@ -203,14 +203,7 @@ class GuardStarter:
             # a few hundred ms on a small machine, and this is called right
             # after a spare was handed its transaction, on that transaction's path.
             try:
-                launcher = subprocess.Popen(
-                    self._systemd_argv(run, unit, argv),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    cwd="/",
-                    env=guard_env(),
-                )
+                launcher = self._start_unit(run, unit, argv)
             except OSError:
                 self.systemd_refused = True
             else:
@@ -303,19 +296,14 @@ class GuardStarter:
         which ends with its main process, and would take the successor along."""
         if run := self._systemd_run():
             try:
-                done = subprocess.run(
-                    self._systemd_argv(run, unit, argv),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    check=False,
-                    timeout=ARM_TIMEOUT / 2,
-                    cwd="/",
-                    env=guard_env(),
-                )
-                if done.returncode == 0:
-                    return None
-            except (OSError, subprocess.TimeoutExpired):
+                launcher = self._start_unit(run, unit, argv)
+                try:
+                    if launcher.wait(timeout=ARM_TIMEOUT / 2) == 0:
+                        return None
+                except subprocess.TimeoutExpired:
+                    launcher.kill()
+                    launcher.wait()
+            except OSError:
                 pass
             # No way to systemd (a rescue shell, a container): a detached process.
         try:
@@ -347,8 +335,16 @@ class GuardStarter:
         return shutil.which(SYSTEMD_RUN) if systemd else None
 
     @staticmethod
-    def _systemd_argv(run: str, unit: str, argv: list[str]) -> list[str]:
-        return [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv]
+    def _start_unit(run: str, unit: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        """`systemd-run` asking for `argv` in a transient unit of its own; not waited for."""
+        return subprocess.Popen(
+            [run, "--quiet", "--collect", f"--unit={unit}", "--service-type=exec", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            env=guard_env(),
+        )
 
     def armed(self, txn: str, timeout: float = ARM_TIMEOUT) -> Holder:
         """Wait for the guard's announcement; GuardError if it never comes."""

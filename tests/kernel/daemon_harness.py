@@ -71,7 +71,7 @@ class Daemon:
 
     @property
     def client_dirs(self) -> list[str]:
-        """bondctl's options for this daemon's directories and socket."""
+        """The options naming this daemon's directories and socket: bondd's and bondctl's."""
         return [
             "--config-dir",
             str(self.config_dir),
@@ -97,16 +97,7 @@ class Daemon:
         if "--metrics-textfile" not in extra:
             extra = ("--metrics-textfile", str(self.metrics_textfile), *extra)
         self.proc = subprocess.Popen(
-            [
-                BONDD,
-                "--config-dir",
-                str(self.config_dir),
-                "--state-dir",
-                str(self.state_dir),
-                "--run-dir",
-                str(self.run_dir),
-                *extra,
-            ],
+            [BONDD, *self.client_dirs, *extra],
             env=env,
             stdin=subprocess.DEVNULL,
         )
